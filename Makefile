@@ -1,0 +1,48 @@
+# proctoring: make run | make test | make bench | make check
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/proctoring_test
+export TEST_DATABASE_URL
+
+.PHONY: install run demo test bench check lint format clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/proctoring migrate --noinput
+	$(BIN)/proctoring load_demo_data
+
+run: demo
+	$(BIN)/proctoring runserver $(HOST):$(PORT)
+
+test: install
+	./scripts/test.sh
+
+bench: install
+	./scripts/bench.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: lint
+	$(BIN)/mypy proctoring
+	DATABASE_URL=sqlite:///:memory: $(BIN)/proctoring makemigrations --check --dry-run
+	DATABASE_URL=sqlite:///:memory: $(BIN)/proctoring check
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

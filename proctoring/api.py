@@ -1,0 +1,172 @@
+"""The Python API of the proctoring service, with the reference's names and semantics.
+
+Functions take and return plain values (ids, dicts); the domain packages do the work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from proctoring.attempts import selectors as attempt_selectors
+from proctoring.attempts.services import attempt_create, attempt_update_status
+from proctoring.core.ids import as_id
+from proctoring.exams import selectors as exam_selectors
+from proctoring.exams.services import UNCHANGED, exam_create, exam_update
+from proctoring.exceptions import ProctoredExamNotFoundException
+from proctoring.providers.settings import get_proctoring_settings, get_provider_name_by_course_id
+from proctoring.runtime import get_runtime_service, set_runtime_service
+
+__all__ = [
+    "UNCHANGED",
+    "create_exam",
+    "create_exam_attempt",
+    "get_all_exams_for_course",
+    "get_exam_attempt",
+    "get_exam_attempt_by_code",
+    "get_exam_attempt_by_id",
+    "get_exam_by_content_id",
+    "get_exam_by_id",
+    "get_practice_proctored_exams_for_course",
+    "get_proctoring_settings",
+    "get_provider_name_by_course_id",
+    "get_runtime_service",
+    "set_runtime_service",
+    "update_attempt_status",
+    "update_exam",
+]
+
+
+def create_exam(
+    course_id: str,
+    content_id: str,
+    exam_name: str,
+    time_limit_mins: int | None,
+    due_date: datetime | None = None,
+    is_proctored: bool = True,
+    is_practice_exam: bool = False,
+    external_id: str | None = None,
+    is_active: bool = True,
+    hide_after_due: bool = False,
+    backend: str | None = None,
+) -> int:
+    """Create an exam; raise ``ProctoredExamAlreadyExists`` if the pair exists. Returns its id."""
+    exam = exam_create(
+        course_id=course_id,
+        content_id=content_id,
+        exam_name=exam_name,
+        time_limit_mins=time_limit_mins,
+        due_date=due_date,
+        is_proctored=is_proctored,
+        is_practice_exam=is_practice_exam,
+        external_id=external_id,
+        is_active=is_active,
+        hide_after_due=hide_after_due,
+        backend=backend,
+    )
+    return exam.pk
+
+
+def update_exam(
+    exam_id: int,
+    exam_name: str | None = None,
+    time_limit_mins: int | None = None,
+    due_date: Any = UNCHANGED,
+    is_proctored: bool | None = None,
+    is_practice_exam: bool | None = None,
+    external_id: str | None = None,
+    is_active: bool | None = None,
+    hide_after_due: bool | None = None,
+    backend: str | None = None,
+) -> int:
+    """Change the arguments passed (``due_date=None`` clears it). Returns the exam id."""
+    pk = as_id(exam_id)
+    if pk is None:
+        raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id!r}.")
+    exam = exam_update(
+        exam_id=pk,
+        exam_name=exam_name,
+        time_limit_mins=time_limit_mins,
+        due_date=due_date,
+        is_proctored=is_proctored,
+        is_practice_exam=is_practice_exam,
+        external_id=external_id,
+        is_active=is_active,
+        hide_after_due=hide_after_due,
+        backend=backend,
+    )
+    return exam.pk
+
+
+def get_exam_by_id(exam_id: int) -> dict[str, Any]:
+    """The exam as a dict; raise ``ProctoredExamNotFoundException`` when unknown."""
+    pk = as_id(exam_id)
+    if pk is None:
+        raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id!r}.")
+    return exam_selectors.exam_to_dict(exam_selectors.exam_get(exam_id=pk))
+
+
+def get_exam_by_content_id(course_id: str, content_id: str) -> dict[str, Any]:
+    """The exam of (course_id, content_id) as a dict; raise when unknown."""
+    exam = exam_selectors.exam_get_by_content_id(course_id=course_id, content_id=content_id)
+    return exam_selectors.exam_to_dict(exam)
+
+
+def get_all_exams_for_course(course_id: str, active_only: bool = False) -> list[dict[str, Any]]:
+    exams = exam_selectors.exam_list_for_course(course_id=course_id, active_only=active_only)
+    return [exam_selectors.exam_to_dict(exam) for exam in exams]
+
+
+def get_practice_proctored_exams_for_course(course_id: str) -> list[dict[str, Any]]:
+    """The course's active, proctored practice exams."""
+    exams = exam_selectors.exam_list_practice_proctored(course_id=course_id)
+    return [exam_selectors.exam_to_dict(exam) for exam in exams]
+
+
+def create_exam_attempt(exam_id: int, user_id: int, taking_as_proctored: bool = False) -> int:
+    """Create the learner's attempt; raise ``StudentExamAttemptAlreadyExistsException``."""
+    return attempt_create(
+        exam_id=exam_id, user_id=user_id, taking_as_proctored=taking_as_proctored
+    ).pk
+
+
+def get_exam_attempt(exam_id: int, user_id: int) -> dict[str, Any] | None:
+    """The learner's current attempt on the exam as a dict, or None."""
+    attempt = attempt_selectors.attempt_get_current(exam_id=exam_id, user_id=user_id)
+    return attempt_selectors.attempt_to_dict(attempt) if attempt else None
+
+
+def get_exam_attempt_by_id(attempt_id: int) -> dict[str, Any] | None:
+    attempt = attempt_selectors.attempt_get_by_id(attempt_id=attempt_id)
+    return attempt_selectors.attempt_to_dict(attempt) if attempt else None
+
+
+def get_exam_attempt_by_code(attempt_code: str) -> dict[str, Any] | None:
+    attempt = attempt_selectors.attempt_get_by_code(attempt_code=attempt_code)
+    return attempt_selectors.attempt_to_dict(attempt) if attempt else None
+
+
+def update_attempt_status(
+    exam_id: int,
+    user_id: int,
+    to_status: str,
+    raise_if_not_found: bool = True,
+    cascade_effects: bool = True,
+    *,
+    actor_id: int | None = None,
+    cause: str = "",
+) -> int | None:
+    """Move the learner's attempt to ``to_status`` under the reference's rules.
+
+    Returns the attempt id, or None when there is no attempt and ``raise_if_not_found`` is
+    False. ``actor_id`` and ``cause`` go to the attempt's history.
+    """
+    return attempt_update_status(
+        exam_id=exam_id,
+        user_id=user_id,
+        to_status=to_status,
+        raise_if_not_found=raise_if_not_found,
+        cascade_effects=cascade_effects,
+        actor_id=actor_id,
+        cause=cause,
+    )

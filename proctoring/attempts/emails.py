@@ -1,0 +1,76 @@
+"""Status emails to learners, sent after the transaction that changed the status commits."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from proctoring.attempts.models import Attempt
+from proctoring.runtime import get_runtime_service
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = "proctoring/emails"
+
+
+@dataclass(frozen=True)
+class StatusEmail:
+    """What a status email needs, taken when the status changed."""
+
+    attempt_id: int
+    user_id: int
+    username: str
+    email: str
+    course_id: str
+    exam_name: str
+    status: str
+
+
+def attempt_status_email_schedule(*, attempt: Attempt, status: str) -> None:
+    """Send the status email once the current transaction commits (never on a rollback)."""
+    message = StatusEmail(
+        attempt_id=attempt.pk,
+        user_id=attempt.user_id,
+        username=attempt.user.username,
+        email=attempt.user.email,
+        course_id=attempt.exam.course_id,
+        exam_name=attempt.exam.exam_name,
+        status=status,
+    )
+    transaction.on_commit(partial(attempt_status_email_send, message), robust=True)
+
+
+def attempt_status_email_send(message: StatusEmail) -> bool:
+    """Render and send one status email; False when the learner has no address."""
+    if not message.email:
+        log.warning("No email for user %s; status email not sent", message.user_id)
+        return False
+    credit_state = get_runtime_service("credit").get_credit_state(
+        message.user_id, message.course_id, return_course_name=True
+    )
+    context = {
+        "username": message.username,
+        "course_name": (credit_state or {}).get("course_name") or "your course",
+        "exam_name": message.exam_name,
+        "status": message.status,
+        "platform_name": settings.PROCTORING_PLATFORM_NAME,
+    }
+    subject = " ".join(render_to_string(f"{TEMPLATE_DIR}/status_subject.txt", context).split())
+    body = render_to_string(f"{TEMPLATE_DIR}/status_body.txt", context)
+    html = render_to_string(f"{TEMPLATE_DIR}/status_body.html", context)
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.email],
+    )
+    email.attach_alternative(html, "text/html")
+    email.send()
+    log.info("Sent %s status email for attempt %s", message.status, message.attempt_id)
+    return True

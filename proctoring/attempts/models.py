@@ -1,0 +1,92 @@
+"""Exam attempts and the history of their statuses."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from proctoring.attempts.statuses import CHOICES, AttemptStatus
+from proctoring.core.models import TimeStampedModel
+from proctoring.exams.models import Exam
+
+
+def new_attempt_code() -> str:
+    """An unguessable code (160 random bits) that names the attempt to providers."""
+    return secrets.token_hex(20).upper()
+
+
+class Attempt(TimeStampedModel):
+    """One learner's try at one exam.
+
+    A learner has at most one current attempt per exam; a reset archives it
+    (``archived_at``) and the next attempt gets the next ``attempt_number``.
+
+    .. pii: links a user to an exam and its outcome.
+    """
+
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_attempts"
+    )
+    attempt_number = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=64, choices=CHOICES, default=AttemptStatus.CREATED)
+    attempt_code = models.CharField(max_length=64, unique=True, default=new_attempt_code)
+    # The provider's id of this attempt's proctoring session.
+    external_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    taking_as_proctored = models.BooleanField(default=False)
+    is_sample_attempt = models.BooleanField(default=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exam", "user", "attempt_number"], name="unique_attempt_number"
+            ),
+            models.UniqueConstraint(
+                fields=["exam", "user"],
+                condition=Q(archived_at__isnull=True),
+                name="one_current_attempt",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "exam"], name="attempt_user_exam"),
+            models.Index(fields=["exam", "status"], name="attempt_exam_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.pk} of user {self.user_id} on exam {self.exam_id}: {self.status}"
+
+
+class AttemptHistory(models.Model):
+    """One status change of an attempt: from, to, when, and who or what caused it.
+
+    The first row of an attempt has an empty ``from_status``: its creation.
+
+    .. pii: links a user (the actor) to an attempt.
+    """
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=64, blank=True)
+    to_status = models.CharField(max_length=64)
+    changed_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cause = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["attempt_id", "id"]
+        verbose_name_plural = "attempt history"
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}: {self.from_status or '-'} -> {self.to_status}"

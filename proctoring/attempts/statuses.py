@@ -1,0 +1,111 @@
+"""The attempt statuses, their properties, and the one legality rule.
+
+The table below is the single source of truth: every other module asks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AttemptStatus(StrEnum):
+    CREATED = "created"  # the attempt exists; the learner has not begun
+    DOWNLOAD_SOFTWARE_CLICKED = "download_software_clicked"  # fetching the provider's software
+    READY_TO_START = "ready_to_start"  # the provider reports the learner can begin
+    STARTED = "started"  # the clock runs
+    READY_TO_SUBMIT = "ready_to_submit"  # time is up or the learner stopped; about to submit
+    DECLINED = "declined"  # the learner chose not to take the exam proctored
+    TIMED_OUT = "timed_out"  # time ran out
+    SUBMITTED = "submitted"  # the learner handed the exam in; a review may follow
+    SECOND_REVIEW_REQUIRED = "second_review_required"  # the provider asks for a human review
+    VERIFIED = "verified"  # the review passed
+    REJECTED = "rejected"  # the review failed
+    ERROR = "error"  # the provider or the software failed
+    EXPIRED = "expired"  # the exam's due date passed before the learner finished
+    ONBOARDING_MISSING = "onboarding_missing"  # no onboarding exam taken
+    ONBOARDING_PENDING = "onboarding_pending"  # onboarding exam awaiting review
+    ONBOARDING_FAILED = "onboarding_failed"  # onboarding exam failed
+    ONBOARDING_EXPIRED = "onboarding_expired"  # onboarding verification too old
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    completed: bool = False
+    incomplete: bool = False
+    # The credit requirement status this status reports, or None for no credit update.
+    credit_status: str | None = None
+    email: bool = False
+    cascades: bool = False
+
+
+S = AttemptStatus
+_INCOMPLETE = StatusInfo(incomplete=True)
+_COMPLETED = StatusInfo(completed=True)
+
+STATUS_TABLE: dict[AttemptStatus, StatusInfo] = {
+    S.CREATED: _INCOMPLETE,
+    S.DOWNLOAD_SOFTWARE_CLICKED: _INCOMPLETE,
+    S.READY_TO_START: _INCOMPLETE,
+    S.STARTED: _INCOMPLETE,
+    S.READY_TO_SUBMIT: _INCOMPLETE,
+    S.DECLINED: StatusInfo(completed=True, credit_status="failed", cascades=True),
+    S.TIMED_OUT: _COMPLETED,
+    S.SUBMITTED: StatusInfo(completed=True, credit_status="submitted", email=True),
+    S.SECOND_REVIEW_REQUIRED: _COMPLETED,
+    S.VERIFIED: StatusInfo(completed=True, credit_status="satisfied", email=True),
+    S.REJECTED: StatusInfo(completed=True, credit_status="failed", email=True),
+    S.ERROR: StatusInfo(completed=True, credit_status="failed"),
+    S.EXPIRED: StatusInfo(),
+    S.ONBOARDING_MISSING: _COMPLETED,
+    S.ONBOARDING_PENDING: _COMPLETED,
+    S.ONBOARDING_FAILED: _COMPLETED,
+    S.ONBOARDING_EXPIRED: _COMPLETED,
+}
+
+CHOICES = [(status.value, status.value.replace("_", " ").capitalize()) for status in AttemptStatus]
+COMPLETED_STATUSES = frozenset(s for s, info in STATUS_TABLE.items() if info.completed)
+INCOMPLETE_STATUSES = frozenset(s for s, info in STATUS_TABLE.items() if info.incomplete)
+
+
+def parse_status(value: str) -> AttemptStatus | None:
+    """The status named by ``value``, or None when no status has that name."""
+    try:
+        return AttemptStatus(value)
+    except ValueError:
+        return None
+
+
+def is_completed_status(status: str) -> bool:
+    return status in COMPLETED_STATUSES
+
+
+def is_incomplete_status(status: str) -> bool:
+    return status in INCOMPLETE_STATUSES
+
+
+def needs_credit_status_update(status: str) -> bool:
+    return credit_requirement_status(status) is not None
+
+
+def credit_requirement_status(status: str) -> str | None:
+    """verified -> satisfied, submitted -> submitted, the other credit statuses -> failed."""
+    parsed = parse_status(status)
+    return STATUS_TABLE[parsed].credit_status if parsed else None
+
+
+def needs_status_change_email(status: str) -> bool:
+    parsed = parse_status(status)
+    return bool(parsed and STATUS_TABLE[parsed].email)
+
+
+def is_a_cascadable_failure(status: str) -> bool:
+    parsed = parse_status(status)
+    return bool(parsed and STATUS_TABLE[parsed].cascades)
+
+
+def is_transition_legal(from_status: str, to_status: str) -> bool:
+    """No way back from a completed status to an incomplete one, nor to ``error``."""
+    if is_completed_status(from_status):
+        return not (is_incomplete_status(to_status) or to_status == AttemptStatus.ERROR)
+    return True

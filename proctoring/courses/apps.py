@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CoursesConfig(AppConfig):
+    name = "proctoring.courses"
+    label = "courses"
+    default_auto_field = "django.db.models.BigAutoField"

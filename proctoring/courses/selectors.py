@@ -1,0 +1,18 @@
+"""Reads of courses and roles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from proctoring.courses.models import CourseRole
+
+
+def course_role_is_staff(*, user: AbstractBaseUser | AnonymousUser, course_id: str) -> bool:
+    """Whether the user may manage the course: global staff, or staff/instructor of it."""
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_staff", False):
+        return True
+    return CourseRole.objects.filter(
+        user_id=user.pk, course_id=course_id, role__in=CourseRole.STAFF_ROLES
+    ).exists()

@@ -1,0 +1,129 @@
+"""Services that write exams."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from proctoring.courses.services import course_get_or_create
+from proctoring.exams.models import Exam
+from proctoring.exceptions import (
+    InvalidExamData,
+    ProctoredExamAlreadyExists,
+    ProctoredExamNotFoundException,
+)
+
+log = logging.getLogger(__name__)
+
+
+class _Unchanged:
+    """Marks an argument the caller did not pass (None means 'clear' where allowed)."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = _Unchanged()
+
+
+def _check_time_limit(time_limit_mins: Any) -> None:
+    if time_limit_mins is None:
+        return
+    if isinstance(time_limit_mins, bool) or not isinstance(time_limit_mins, int):
+        raise InvalidExamData("time_limit_mins must be a whole number of minutes.")
+    if time_limit_mins < 0:
+        raise InvalidExamData("time_limit_mins must not be negative.")
+
+
+def _check_due_date(due_date: Any) -> None:
+    if due_date is not None and (not isinstance(due_date, datetime) or due_date.tzinfo is None):
+        raise InvalidExamData("due_date must be a timezone-aware datetime or None.")
+
+
+def exam_create(
+    *,
+    course_id: str,
+    content_id: str,
+    exam_name: str,
+    time_limit_mins: int | None,
+    due_date: datetime | None = None,
+    is_proctored: bool = True,
+    is_practice_exam: bool = False,
+    external_id: str | None = None,
+    is_active: bool = True,
+    hide_after_due: bool = False,
+    backend: str | None = None,
+) -> Exam:
+    """Create an exam; the (course_id, content_id) pair must be new."""
+    _check_time_limit(time_limit_mins)
+    _check_due_date(due_date)
+    course_get_or_create(course_id=course_id)
+    try:
+        with transaction.atomic():
+            exam = Exam.objects.create(
+                course_id=course_id,
+                content_id=content_id,
+                exam_name=exam_name,
+                time_limit_mins=time_limit_mins,
+                due_date=due_date,
+                is_proctored=is_proctored,
+                is_practice_exam=is_practice_exam,
+                external_id=external_id,
+                is_active=is_active,
+                hide_after_due=hide_after_due,
+                backend=backend,
+            )
+    except IntegrityError as exc:
+        # The unique constraint, not a prior read, decides: two racing creates cannot both win.
+        raise ProctoredExamAlreadyExists(
+            f"An exam with course_id={course_id!r} and content_id={content_id!r} already exists."
+        ) from exc
+    log.info("Created exam %s in %s (content_id=%s)", exam.pk, course_id, content_id)
+    return exam
+
+
+def exam_update(
+    *,
+    exam_id: int,
+    exam_name: str | None = None,
+    time_limit_mins: int | None = None,
+    due_date: Any = UNCHANGED,
+    is_proctored: bool | None = None,
+    is_practice_exam: bool | None = None,
+    external_id: str | None = None,
+    is_active: bool | None = None,
+    hide_after_due: bool | None = None,
+    backend: str | None = None,
+) -> Exam:
+    """Change what is passed, leave the rest; ``due_date=None`` clears the due date."""
+    _check_time_limit(time_limit_mins)
+    if due_date is not UNCHANGED:
+        _check_due_date(due_date)
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in {
+            "exam_name": exam_name,
+            "time_limit_mins": time_limit_mins,
+            "is_proctored": is_proctored,
+            "is_practice_exam": is_practice_exam,
+            "external_id": external_id,
+            "is_active": is_active,
+            "hide_after_due": hide_after_due,
+            "backend": backend,
+        }.items()
+        if value is not None
+    }
+    if due_date is not UNCHANGED:
+        changes["due_date"] = due_date
+    with transaction.atomic():
+        exam = Exam.objects.select_for_update().filter(pk=exam_id).first()
+        if exam is None:
+            raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id}.")
+        for name, value in changes.items():
+            setattr(exam, name, value)
+        exam.save()
+    log.info("Updated exam %s: %s", exam_id, sorted(changes))
+    return exam

@@ -1,0 +1,66 @@
+"""The exceptions of the proctoring API, with the reference's names.
+
+Each carries a stable ``code`` and the HTTP status the REST layer answers with.
+"""
+
+from __future__ import annotations
+
+
+class ProctoringError(Exception):
+    """Base class of every error the proctoring API raises on purpose."""
+
+    http_status = 400
+    code = "proctoring_error"
+    default_message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class ProctoredExamAlreadyExists(ProctoringError):
+    http_status = 409
+    code = "exam_already_exists"
+    default_message = "An exam with this course_id and content_id already exists."
+
+
+class ProctoredExamNotFoundException(ProctoringError):
+    http_status = 404
+    code = "exam_not_found"
+    default_message = "The exam does not exist."
+
+
+class StudentExamAttemptAlreadyExistsException(ProctoringError):
+    http_status = 409
+    code = "attempt_already_exists"
+    default_message = "The learner already has an attempt on this exam."
+
+
+class StudentExamAttemptDoesNotExistsException(ProctoringError):
+    http_status = 404
+    code = "attempt_not_found"
+    default_message = "Error. Trying to look up an exam attempt that does not exist."
+
+
+class ProctoredExamIllegalStatusTransition(ProctoringError):
+    http_status = 409
+    code = "illegal_status_transition"
+    default_message = "This status transition is not allowed."
+
+
+class InvalidAttemptStatus(ProctoringError):
+    http_status = 400
+    code = "invalid_status"
+    default_message = "Unknown attempt status."
+
+
+class UserNotFoundException(ProctoringError):
+    http_status = 404
+    code = "user_not_found"
+    default_message = "The user does not exist."
+
+
+class InvalidExamData(ProctoringError):
+    http_status = 400
+    code = "invalid_exam"
+    default_message = "The exam data is not valid."

@@ -1,0 +1,32 @@
+"""Which provider a course uses, and the settings in force for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from proctoring.courses.models import Course
+
+
+def default_provider_name() -> str:
+    return str(settings.PROCTORING_BACKENDS["DEFAULT"])
+
+
+def get_provider_name_by_course_id(course_id: str) -> str:
+    """The course's provider, or the default provider when the course names none."""
+    provider = Course.objects.filter(course_id=course_id).values_list("provider", flat=True).first()
+    return provider or default_provider_name()
+
+
+def get_proctoring_settings(provider_name: str | None) -> dict[str, Any]:
+    """The settings in force for a provider.
+
+    The global ``PROCTORING_SETTINGS`` come first; the provider's own entry in
+    ``PROCTORING_BACKENDS`` overrides them key by key.
+    """
+    merged: dict[str, Any] = dict(settings.PROCTORING_SETTINGS)
+    own = settings.PROCTORING_BACKENDS.get(provider_name or default_provider_name(), {})
+    if isinstance(own, dict):
+        merged.update(own)
+    return merged
