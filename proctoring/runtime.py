@@ -16,8 +16,8 @@ _services: dict[str, Any] = {}
 
 
 def _default_factories() -> dict[str, Callable[[], Any]]:
-    from proctoring.credit.service import LocalCreditService
     from proctoring.courses.service import LocalInstructorService
+    from proctoring.credit.service import LocalCreditService
 
     return {"credit": LocalCreditService, "instructor": LocalInstructorService}
 

@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from proctoring.env import env_bool, env_int, env_json_object, env_list, env_str
+
+# Lets generic classes such as ModelAdmin[Exam] be subscripted at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("PROCTORING_DATA_DIR", str(BASE_DIR / "var"))).resolve()

@@ -35,7 +35,7 @@ class Attempt(TimeStampedModel):
     status = models.CharField(max_length=64, choices=CHOICES, default=AttemptStatus.CREATED)
     attempt_code = models.CharField(max_length=64, unique=True, default=new_attempt_code)
     # The provider's id of this attempt's proctoring session.
-    external_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)  # noqa: DJ001 (None = no session, as in the reference)
     taking_as_proctored = models.BooleanField(default=False)
     is_sample_attempt = models.BooleanField(default=False)
     started_at = models.DateTimeField(null=True, blank=True)

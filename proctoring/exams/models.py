@@ -30,9 +30,9 @@ class Exam(TimeStampedModel):
     is_active = models.BooleanField(default=True)
     hide_after_due = models.BooleanField(default=False)
     # The provider's id of the exam.
-    external_id = models.CharField(max_length=255, null=True, blank=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     # Name of the proctoring provider this exam was set up with.
-    backend = models.CharField(max_length=100, null=True, blank=True)
+    backend = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["id"]
