@@ -23,7 +23,8 @@ demo: install
 	$(BIN)/proctoring load_demo_data
 
 run: demo
-	$(BIN)/proctoring runserver $(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/ (admin: /admin/, user admin, password demo)"
+	DEBUG=$${DEBUG:-true} $(BIN)/proctoring runserver $(HOST):$(PORT)
 
 test: install
 	./scripts/test.sh
