@@ -1,0 +1,345 @@
+"""Benchmark ``proctoring.api`` on the configured database; print the figures as JSON.
+
+A fixed workload (its size set by ``--learners`` and ``--exams``) runs through the Python API,
+one call at a time in autocommit mode, as the service runs it. Each call is timed with
+``time.perf_counter`` and its SQL statements are counted with ``CaptureQueriesContext``.
+
+The command creates its own users and courses, under a prefix unique to the run, and touches
+nothing else; it leaves its data behind, so run it on a throwaway database
+(``scripts/bench.sh`` does).
+
+Status emails are sent on commit. The status changes measured in ``start``, ``submit``,
+``verify``, ``reject`` and ``decline_cascade_10`` are made on attempts not taken as proctored,
+which send no email, so their counts leave email sending out; ``submit_with_email`` measures a
+submission that sends its email (to Django's in-memory backend), queries of the email included.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import django
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, reset_queries
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from proctoring import api
+from proctoring.attempts.models import Attempt
+from proctoring.attempts.statuses import AttemptStatus
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# The operations reported, in this order.
+OPERATIONS = (
+    "create_exam",
+    "create_exam_attempt",
+    "start",
+    "submit",
+    "verify",
+    "reject",
+    "decline_cascade_10",
+    "get_exam_attempt",
+    "submit_with_email",
+)
+CASCADE_EXAMS = 11  # a decline on one of them cascades over the other 10
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+LOCMEM_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@dataclass
+class OperationStats:
+    """The timings and query counts of every call of one operation."""
+
+    name: str
+    keep_sql: bool = False
+    seconds: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    data_queries: list[int] = field(default_factory=list)
+    sql: list[str] = field(default_factory=list)
+    emails_sent: int = 0
+
+    def measure(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Call ``call`` once, recording its wall time and the SQL statements it made."""
+        # The query log keeps its last 9000 entries only; CaptureQueriesContext counts by its
+        # length, so empty it first or the counts drop to 0 once it is full.
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            result = call(*args, **kwargs)
+            elapsed = time.perf_counter() - started
+        self.seconds.append(elapsed)
+        self.queries.append(len(captured.captured_queries))
+        self.data_queries.append(
+            sum(1 for query in captured.captured_queries if not _is_transaction_control(query))
+        )
+        if self.keep_sql and not self.sql:  # the statements of the first call
+            self.sql = [query["sql"] for query in captured.captured_queries]
+        return result
+
+    def report(self) -> dict[str, Any]:
+        count = len(self.seconds)
+        total = sum(self.seconds)
+        ordered = sorted(self.seconds)
+        row: dict[str, Any] = {
+            "count": count,
+            "seconds": round(total, 6),
+            "ops_per_second": round(count / total, 1) if total > 0 else 0.0,
+            "mean_ms": round(1000 * total / count, 3) if count else 0.0,
+            "p95_ms": round(1000 * ordered[min(count - 1, int(0.95 * count))], 3) if count else 0.0,
+            "queries_per_op": {
+                "mean": round(sum(self.queries) / count, 2) if count else 0.0,
+                "min": min(self.queries, default=0),
+                "max": max(self.queries, default=0),
+            },
+            "data_queries_per_op": {
+                "mean": round(sum(self.data_queries) / count, 2) if count else 0.0,
+                "min": min(self.data_queries, default=0),
+                "max": max(self.data_queries, default=0),
+            },
+        }
+        if self.name == "submit_with_email":
+            row["emails_sent"] = self.emails_sent
+        if self.keep_sql:
+            row["sql_of_first_call"] = self.sql
+        return row
+
+
+def _is_transaction_control(query: dict[str, Any]) -> bool:
+    """BEGIN, COMMIT, ROLLBACK and savepoint statements, which Django logs too."""
+    sql = str(query.get("sql", "")).lstrip().upper()
+    return sql.startswith(TRANSACTION_CONTROL)
+
+
+@contextmanager
+def _quiet_proctoring_log(quiet: bool) -> Iterator[None]:
+    """Raise the ``proctoring`` logger to WARNING: an INFO line per call is noise here."""
+    logger = logging.getLogger("proctoring")
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _database_version() -> str:
+    if connection.vendor == "sqlite":
+        return sqlite3.sqlite_version
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            row = cursor.fetchone()
+        return str(row[0]) if row else "unknown"
+    return "unknown"
+
+
+def _outbox_size() -> int:
+    outbox: list[Any] = getattr(mail, "outbox", [])
+    return len(outbox)
+
+
+class Workload:
+    """The fixed sequence of calls, run on courses under ``prefix``."""
+
+    def __init__(self, *, prefix: str, learners: int, exams: int, keep_sql: bool) -> None:
+        self.prefix = prefix
+        self.learners = learners
+        self.exams = exams
+        self.stats = {name: OperationStats(name, keep_sql=keep_sql) for name in OPERATIONS}
+
+    def course_id(self, name: str) -> str:
+        return f"course-v1:{self.prefix}+{name}"
+
+    def run(self) -> None:
+        users = self._create_users()
+        main_exams = self._create_exams("main", self.exams)
+        cascade_exams = self._create_exams("cascade", CASCADE_EXAMS)
+        email_exams = self._create_exams("email", 1)
+
+        # The main course: every learner takes every exam, created -> started -> submitted,
+        # then verified or rejected in turn; then every attempt is read.
+        pairs = [(exam_id, user_id) for exam_id in main_exams for user_id in users]
+        stats = self.stats
+        update = api.update_attempt_status
+        for exam_id, user_id in pairs:
+            stats["create_exam_attempt"].measure(api.create_exam_attempt, exam_id, user_id)
+        for exam_id, user_id in pairs:
+            stats["start"].measure(update, exam_id, user_id, "started")
+        for exam_id, user_id in pairs:
+            stats["submit"].measure(update, exam_id, user_id, "submitted")
+        for index, (exam_id, user_id) in enumerate(pairs):
+            if index % 2 == 0:
+                stats["verify"].measure(update, exam_id, user_id, "verified")
+            else:
+                stats["reject"].measure(update, exam_id, user_id, "rejected")
+        for exam_id, user_id in pairs:
+            stats["get_exam_attempt"].measure(api.get_exam_attempt, exam_id, user_id)
+
+        # The cascade course: each learner declines its first exam, which declines the other
+        # ten (their attempts created on the way). The attempt declined is set up unmeasured.
+        declined_exam = cascade_exams[0]
+        for user_id in users:
+            api.create_exam_attempt(declined_exam, user_id)
+            stats["decline_cascade_10"].measure(update, declined_exam, user_id, "declined")
+
+        # The email course: proctored attempts, whose submission sends an email on commit.
+        email_exam = email_exams[0]
+        submit_with_email = stats["submit_with_email"]
+        for user_id in users:
+            api.create_exam_attempt(email_exam, user_id, taking_as_proctored=True)
+            update(email_exam, user_id, "started")
+            sent = _outbox_size()
+            submit_with_email.measure(update, email_exam, user_id, "submitted")
+            submit_with_email.emails_sent += _outbox_size() - sent
+
+        self._check(main_exams=main_exams, cascade_exams=cascade_exams, email_exam=email_exam)
+
+    def _create_users(self) -> list[int]:
+        user_model = get_user_model()
+        rows = []
+        for number in range(self.learners):
+            user = user_model(
+                username=f"{self.prefix}-learner-{number:05d}",
+                email=f"learner-{number:05d}@{self.prefix}.example.invalid",
+            )
+            user.set_unusable_password()
+            rows.append(user)
+        user_model.objects.bulk_create(rows)
+        ids = list(
+            user_model.objects.filter(username__startswith=f"{self.prefix}-learner-")
+            .order_by("username")
+            .values_list("pk", flat=True)
+        )
+        return [int(pk) for pk in ids]
+
+    def _create_exams(self, course: str, count: int) -> list[int]:
+        course_id = self.course_id(course)
+        return [
+            self.stats["create_exam"].measure(
+                api.create_exam,
+                course_id,
+                f"block-v1:{self.prefix}+type@sequential+block@{course}{number:02d}",
+                f"Bench {course} exam {number}",
+                60,
+            )
+            for number in range(count)
+        ]
+
+    def _check(self, *, main_exams: list[int], cascade_exams: list[int], email_exam: int) -> None:
+        """Fail if the calls did not leave the statuses the workload means to measure."""
+        mine = Attempt.objects.filter(archived_at__isnull=True)
+        expected = {
+            "main course verified or rejected": (
+                mine.filter(
+                    exam_id__in=main_exams,
+                    status__in=[AttemptStatus.VERIFIED, AttemptStatus.REJECTED],
+                ).count(),
+                self.learners * len(main_exams),
+            ),
+            "cascade course declined": (
+                mine.filter(exam_id__in=cascade_exams, status=AttemptStatus.DECLINED).count(),
+                self.learners * len(cascade_exams),
+            ),
+            "email course submitted": (
+                mine.filter(exam_id=email_exam, status=AttemptStatus.SUBMITTED).count(),
+                self.learners,
+            ),
+            "emails sent": (self.stats["submit_with_email"].emails_sent, self.learners),
+        }
+        wrong = {name: pair for name, pair in expected.items() if pair[0] != pair[1]}
+        if wrong:
+            raise CommandError(
+                f"The workload did not do what it measures (found, expected): {wrong}"
+            )
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a fixed workload through proctoring.api on the configured database and print, "
+        "as JSON, the operations per second and SQL queries per operation. Creates its own "
+        "users and courses; run it on a throwaway database."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--learners", type=int, default=200, help="number of learners (default: 200)"
+        )
+        parser.add_argument(
+            "--exams",
+            type=int,
+            default=2,
+            help="exams of the main course, each taken by every learner (default: 2)",
+        )
+        parser.add_argument("--output", help="also write the JSON document to this file")
+        parser.add_argument(
+            "--prefix",
+            help="course and username prefix of this run (default: bench- and a random suffix)",
+        )
+        parser.add_argument(
+            "--sql",
+            action="store_true",
+            help="include the SQL statements of the first call of each operation",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        learners: int = options["learners"]
+        exams: int = options["exams"]
+        if learners < 1 or exams < 1:
+            raise CommandError("--learners and --exams must be at least 1")
+        prefix: str = options["prefix"] or f"bench-{uuid.uuid4().hex[:12]}"
+        workload = Workload(prefix=prefix, learners=learners, exams=exams, keep_sql=options["sql"])
+
+        connection.ensure_connection()
+        with (
+            override_settings(EMAIL_BACKEND=LOCMEM_EMAIL_BACKEND),
+            _quiet_proctoring_log(options["verbosity"] < 2),
+        ):
+            started = time.perf_counter()
+            workload.run()
+            wall = time.perf_counter() - started
+
+        document = {
+            "benchmark": "proctoring.api",
+            "database": {"vendor": connection.vendor, "version": _database_version()},
+            "django": django.get_version(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "workload": {
+                "learners": learners,
+                "exams": exams,
+                "cascade_exams": CASCADE_EXAMS,
+                "course_prefix": f"course-v1:{prefix}+",
+                "wall_seconds": round(wall, 3),
+            },
+            "operations": {name: workload.stats[name].report() for name in OPERATIONS},
+            "notes": [
+                "queries_per_op counts every statement Django logs for the call, the BEGIN and "
+                "COMMIT of each transaction included (on both databases); data_queries_per_op "
+                "leaves out BEGIN, COMMIT, ROLLBACK and savepoints.",
+                "start, submit, verify, reject and decline_cascade_10 run on attempts not taken "
+                "as proctored: no status email. submit_with_email includes its email's queries.",
+                "ops_per_second is count / time spent in the calls, one call at a time.",
+            ],
+        }
+        text = json.dumps(document, indent=2)
+        if options["output"]:
+            path = Path(options["output"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text + "\n", encoding="utf-8")
+        self.stdout.write(text)

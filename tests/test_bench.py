@@ -1,0 +1,71 @@
+"""The bench command: its JSON document, and the query budgets it measures."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from proctoring.core.management.commands.bench import OPERATIONS
+from tests.conftest import on_postgresql
+
+# Statements per call, BEGIN and COMMIT included (Django logs them on both databases).
+# PostgreSQL has the target of the benchmark issue; SQLite gets a little room.
+START_SUBMIT_BUDGET_POSTGRESQL = 6
+START_SUBMIT_BUDGET_SQLITE = 8
+READ_BUDGET = 2
+DECLINE_CASCADE_BUDGET = 16  # a constant: the cascade over 10 exams is done in bulk
+
+
+@pytest.fixture
+def report(transactional_db, tmp_path):
+    out = StringIO()
+    output = tmp_path / "bench.json"
+    call_command("bench", learners=3, exams=2, output=str(output), stdout=out)
+    document = json.loads(out.getvalue())
+    assert json.loads(output.read_text(encoding="utf-8")) == document
+    return document
+
+
+def _is_number(value):
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def test_bench_reports_every_operation_with_numbers(report):
+    assert report["database"]["vendor"] in {"sqlite", "postgresql"}
+    assert report["django"] and report["python"]
+    assert report["workload"]["learners"] == 3
+    assert list(report["operations"]) == list(OPERATIONS)
+    for name, row in report["operations"].items():
+        assert row["count"] > 0, name
+        for key in ("count", "seconds", "ops_per_second", "mean_ms", "p95_ms"):
+            assert _is_number(row[key]), (name, key)
+        for key in ("mean", "min", "max"):
+            assert _is_number(row["queries_per_op"][key]), (name, key)
+            assert _is_number(row["data_queries_per_op"][key]), (name, key)
+        assert row["ops_per_second"] > 0, name
+        assert row["queries_per_op"]["min"] >= 1, name  # every call reads or writes
+
+
+def test_bench_workload_sizes(report):
+    operations = report["operations"]
+    attempts = 3 * 2  # learners x exams of the main course
+    assert operations["create_exam"]["count"] == 2 + 11 + 1
+    for name in ("create_exam_attempt", "start", "submit", "get_exam_attempt"):
+        assert operations[name]["count"] == attempts, name
+    assert operations["verify"]["count"] + operations["reject"]["count"] == attempts
+    assert operations["decline_cascade_10"]["count"] == 3
+    assert operations["submit_with_email"]["emails_sent"] == 3
+
+
+def test_bench_query_budgets(report):
+    operations = report["operations"]
+    budget = START_SUBMIT_BUDGET_POSTGRESQL if on_postgresql() else START_SUBMIT_BUDGET_SQLITE
+    for name in ("start", "submit"):
+        assert operations[name]["queries_per_op"]["max"] <= budget, operations[name]
+    assert operations["get_exam_attempt"]["queries_per_op"]["max"] <= READ_BUDGET
+    assert operations["decline_cascade_10"]["queries_per_op"]["max"] <= DECLINE_CASCADE_BUDGET
+    # Each kind of call makes the same statements every time.
+    for name in ("start", "submit", "verify", "reject", "decline_cascade_10"):
+        queries = operations[name]["queries_per_op"]
+        assert queries["min"] == queries["max"], (name, queries)
