@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/proctoring_test
 export TEST_DATABASE_URL
 
-.PHONY: install run demo test bench check lint format clean
+.PHONY: install run demo test bench fuzz check lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: install
 bench: install
 	./scripts/bench.sh
 
+# A longer, randomized schemathesis run of the REST API (the suite runs a short, fixed one).
+fuzz: install
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-300} FUZZ_RANDOM=1 ./scripts/test.sh tests/rest/test_fuzz.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,6 +48,7 @@ check: lint
 	$(BIN)/mypy proctoring
 	DATABASE_URL=sqlite:///:memory: $(BIN)/proctoring makemigrations --check --dry-run
 	DATABASE_URL=sqlite:///:memory: $(BIN)/proctoring check
+	DATABASE_URL=sqlite:///:memory: $(BIN)/proctoring spectacular --validate --fail-on-warn --file /dev/null
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

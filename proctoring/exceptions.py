@@ -64,3 +64,59 @@ class InvalidExamData(ProctoringError):
     http_status = 400
     code = "invalid_exam"
     default_message = "The exam data is not valid."
+
+
+class CourseNotFound(ProctoringError):
+    http_status = 404
+    code = "course_not_found"
+    default_message = "The course does not exist."
+
+
+class ExamNotActive(ProctoringError):
+    http_status = 409
+    code = "exam_not_active"
+    default_message = "The exam is not active."
+
+
+class AttemptActionNotAllowed(ProctoringError):
+    http_status = 409
+    code = "action_not_allowed"
+    default_message = "This action is not allowed on the attempt in its current status."
+
+
+class AttemptArchived(ProctoringError):
+    http_status = 409
+    code = "attempt_archived"
+    default_message = "The attempt was reset and is archived; it cannot change any more."
+
+
+class InvalidAllowance(ProctoringError):
+    http_status = 400
+    code = "invalid_allowance"
+    default_message = "The allowance is not valid."
+
+
+class AllowanceNotFound(ProctoringError):
+    http_status = 404
+    code = "allowance_not_found"
+    default_message = "The allowance does not exist."
+
+
+class CourseRoleNotFound(ProctoringError):
+    http_status = 404
+    code = "role_not_found"
+    default_message = "The user has no role in this course."
+
+
+class AttemptClockError(ProctoringError):
+    """A change to an attempt's clock that its state does not allow."""
+
+    http_status = 409
+    code = "attempt_clock_conflict"
+    default_message = "The attempt's clock cannot change this way now."
+
+
+class AttemptDeadlinePassed(ProctoringError):
+    http_status = 409
+    code = "deadline_passed"
+    default_message = "The time for this exam has run out; the attempt was timed out."

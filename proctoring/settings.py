@@ -47,12 +47,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "proctoring.core",
     "proctoring.courses",
     "proctoring.exams",
     "proctoring.attempts",
     "proctoring.allowances",
     "proctoring.credit",
+    "proctoring.accounts",
+    "proctoring.rest",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "proctoring.attempts.jobs.InProcessJobsMiddleware",
 ]
 
 ROOT_URLCONF = "proctoring.urls"
@@ -150,6 +154,27 @@ PROCTORING_BACKENDS: dict[str, Any] = env_json_object(
 if not isinstance(PROCTORING_BACKENDS.get("DEFAULT"), str):
     raise ImproperlyConfigured('PROCTORING_BACKENDS must name its default provider in "DEFAULT"')
 
+# The clock (see README, "The clock"): the grace period after a deadline within which a
+# learner's submission is still accepted, and how background jobs run: "inprocess" (a thread
+# in each web process, the one-machine mode), "celery" (Celery beat and workers), or "off"
+# (cron runs `proctoring expire_attempts`).
+PROCTORING_SUBMIT_GRACE_SECONDS = env_int("PROCTORING_SUBMIT_GRACE_SECONDS", 5, minimum=0)
+PROCTORING_JOBS = env_str("PROCTORING_JOBS", "inprocess")
+if PROCTORING_JOBS not in {"inprocess", "celery", "off"}:
+    raise ImproperlyConfigured(
+        f"PROCTORING_JOBS must be inprocess, celery or off, got {PROCTORING_JOBS!r}"
+    )
+PROCTORING_EXPIRY_INTERVAL_SECONDS = env_int("PROCTORING_EXPIRY_INTERVAL_SECONDS", 30, minimum=1)
+PROCTORING_EXPIRY_BATCH_SIZE = env_int("PROCTORING_EXPIRY_BATCH_SIZE", 500, minimum=1)
+
+# Celery (the scaled mode): broker is Redis or RabbitMQ, e.g. amqp://guest:guest@127.0.0.1//.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -158,3 +183,54 @@ LOGGING = {
         "proctoring": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     },
 }
+
+
+# --- REST API v1 (issue #3): authentication, errors, OpenAPI ------------------------------------
+# Bearer JWTs from the course platform: HS256 with a shared secret and/or RS256 with the public
+# keys of a JWKS (an https:// URL, a file:// URL or a path). Issuer and audience are checked when
+# set; expiry and not-before are checked with a small leeway (seconds).
+PROCTORING_JWT_SECRET = env_str("PROCTORING_JWT_SECRET")
+PROCTORING_JWT_JWKS_URL = env_str("PROCTORING_JWT_JWKS_URL")
+PROCTORING_JWT_ISSUER = env_str("PROCTORING_JWT_ISSUER")
+PROCTORING_JWT_AUDIENCE = env_str("PROCTORING_JWT_AUDIENCE")
+PROCTORING_JWT_LEEWAY_SECONDS = env_int("PROCTORING_JWT_LEEWAY_SECONDS", 30, minimum=0)
+# How long the keys fetched from a JWKS URL are kept before they are fetched again.
+PROCTORING_JWT_JWKS_CACHE_SECONDS = env_int("PROCTORING_JWT_JWKS_CACHE_SECONDS", 300, minimum=0)
+# The largest request body the API parses, in bytes (a larger one is a 413).
+PROCTORING_API_MAX_BODY_BYTES = env_int("PROCTORING_API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+
+REST_FRAMEWORK: dict[str, Any] = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "proctoring.rest.authentication.JWTAuthentication",
+        "proctoring.rest.authentication.ApiKeyAuthentication",
+        "proctoring.rest.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["proctoring.rest.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "proctoring.rest.pagination.PageNumberPagination",
+    "EXCEPTION_HANDLER": "proctoring.rest.exception_handler.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "proctoring.rest.schema.AutoSchema",
+    "STRICT_JSON": True,
+}
+
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "Proctoring API",
+    "DESCRIPTION": "Exams, attempts, allowances and course roles of the proctoring service.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999},
+    },
+    "ENUM_NAME_OVERRIDES": {
+        "AttemptStatusEnum": "proctoring.attempts.statuses.CHOICES",
+        "CourseRoleEnum": "proctoring.rest.schema.ROLE_CHOICES",
+        "AllowanceKeyEnum": "proctoring.rest.schema.ALLOWANCE_KEY_CHOICES",
+    },
+}
+# --- end of REST API v1 settings ------------------------------------------------------------------

@@ -17,6 +17,7 @@ class Allowance(TimeStampedModel):
         ADDITIONAL_TIME = "additional_time_granted", "Additional time (minutes)"
         TIME_MULTIPLIER = "time_multiplier", "Time multiplier"
         REVIEW_POLICY_EXCEPTION = "review_policy_exception", "Review policy exception"
+        DUE_DATE_EXTENSION = "due_date_extension", "Extended due date"
 
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="allowances")
     user = models.ForeignKey(

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from proctoring.attempts.statuses import CHOICES, AttemptStatus
+from proctoring.attempts.statuses import CHOICES, RUNNING_STATUSES, AttemptStatus
 from proctoring.core.models import TimeStampedModel
 from proctoring.exams.models import Exam
 
@@ -42,6 +42,14 @@ class Attempt(TimeStampedModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
 
+    # The clock, fixed when the attempt starts (see proctoring/attempts/budget.py).
+    time_limit_mins = models.PositiveIntegerField(null=True, blank=True)  # the exam's, at start
+    allowed_time_seconds = models.PositiveIntegerField(null=True, blank=True)  # with allowances
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    added_seconds = models.IntegerField(default=0)  # added by staff while running
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)  # total of finished pauses
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -57,6 +65,16 @@ class Attempt(TimeStampedModel):
         indexes = [
             models.Index(fields=["user", "exam"], name="attempt_user_exam"),
             models.Index(fields=["exam", "status"], name="attempt_exam_status"),
+            # What the expiry job scans: running, unpaused, current attempts by deadline.
+            models.Index(
+                fields=["deadline_at"],
+                condition=Q(
+                    status__in=sorted(str(s) for s in RUNNING_STATUSES),
+                    paused_at__isnull=True,
+                    archived_at__isnull=True,
+                ),
+                name="attempt_running_deadline",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -90,3 +108,37 @@ class AttemptHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class AttemptTimeChange(models.Model):
+    """One change of a running attempt's clock: a pause, a resume, added time, a new allowance.
+
+    .. pii: links a user (the actor) to an attempt.
+    """
+
+    class Kind(models.TextChoices):
+        PAUSE = "pause", "Paused"
+        RESUME = "resume", "Resumed"
+        ADD_TIME = "add_time", "Time added"
+        ALLOWANCE = "allowance", "Allowance changed"
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="time_changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    seconds = models.IntegerField(default=0)  # time added, or time spent paused
+    deadline_before = models.DateTimeField(null=True, blank=True)
+    deadline_after = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["attempt_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}: {self.kind} ({self.deadline_before} -> {self.deadline_after})"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q, QuerySet
+
 from proctoring.attempts.models import Attempt, AttemptHistory
+from proctoring.attempts.statuses import AttemptStatus
 from proctoring.core.ids import as_id
 from proctoring.exams.selectors import exam_to_dict
 
@@ -64,3 +67,52 @@ def attempt_get_by_code(*, attempt_code: str) -> Attempt | None:
 
 def attempt_history_list(*, attempt_id: int) -> list[AttemptHistory]:
     return list(AttemptHistory.objects.filter(attempt_id=attempt_id).order_by("id"))
+
+
+# --- Selectors of the REST API v1 (issue #3) -------------------------------------------------
+
+
+def user_search_filter(search: str, *, relation: str = "") -> Q:
+    """Users whose username or email starts with ``search``, in any case (both indexed)."""
+    return Q(**{f"{relation}username__istartswith": search}) | Q(
+        **{f"{relation}email__istartswith": search}
+    )
+
+
+def attempt_list_for_course(
+    *,
+    course_id: str,
+    exam_id: int | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    include_archived: bool = False,
+) -> QuerySet[Attempt]:
+    """A course's attempts, newest first, with exam and user, for the staff list.
+
+    ``search`` is a case-insensitive prefix of the username or the email; both are indexed
+    (see the accounts app's migrations), so the search does not scan the users.
+    """
+    attempts = Attempt.objects.select_related("exam", "user").filter(exam__course_id=course_id)
+    if not include_archived:
+        attempts = attempts.filter(archived_at__isnull=True)
+    if exam_id is not None:
+        attempts = attempts.filter(exam_id=exam_id)
+    if status:
+        attempts = attempts.filter(status=status)
+    if search:
+        attempts = attempts.filter(user_search_filter(search, relation="user__"))
+    return attempts.order_by("-id")
+
+
+def attempt_get_active_for_user(*, user_id: int) -> Attempt | None:
+    """The learner's running attempt (started, clock going), the latest started first."""
+    attempt: Attempt | None = (
+        _current()
+        .filter(
+            user_id=user_id,
+            status__in=[AttemptStatus.STARTED, AttemptStatus.READY_TO_SUBMIT],
+        )
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    return attempt

@@ -66,6 +66,8 @@ STATUS_TABLE: dict[AttemptStatus, StatusInfo] = {
 CHOICES = [(status.value, status.value.replace("_", " ").capitalize()) for status in AttemptStatus]
 COMPLETED_STATUSES = frozenset(s for s, info in STATUS_TABLE.items() if info.completed)
 INCOMPLETE_STATUSES = frozenset(s for s, info in STATUS_TABLE.items() if info.incomplete)
+# The statuses in which an attempt's clock runs.
+RUNNING_STATUSES = frozenset({AttemptStatus.STARTED, AttemptStatus.READY_TO_SUBMIT})
 
 
 def parse_status(value: str) -> AttemptStatus | None:

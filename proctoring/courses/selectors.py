@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from proctoring.courses.models import CourseRole
+from proctoring.courses.models import Course, CourseRole
+from proctoring.exceptions import CourseNotFound
 
 
 def course_role_is_staff(*, user: AbstractBaseUser | AnonymousUser, course_id: str) -> bool:
@@ -16,3 +17,11 @@ def course_role_is_staff(*, user: AbstractBaseUser | AnonymousUser, course_id: s
     return CourseRole.objects.filter(
         user_id=user.pk, course_id=course_id, role__in=CourseRole.STAFF_ROLES
     ).exists()
+
+
+def course_get(*, course_id: str) -> Course:
+    """The course, or ``CourseNotFound``."""
+    course = Course.objects.filter(course_id=course_id).first()
+    if course is None:
+        raise CourseNotFound(f"There is no course {course_id!r}.")
+    return course

@@ -56,3 +56,13 @@ def exam_list_practice_proctored(*, course_id: str) -> QuerySet[Exam]:
     return exam_list_for_course(course_id=course_id, active_only=True).filter(
         is_proctored=True, is_practice_exam=True
     )
+
+
+def exam_get_in_course(*, course_id: str, exam_id: int) -> Exam:
+    """The exam, which must belong to the course: an exam of another course is not found."""
+    exam = Exam.objects.filter(pk=exam_id, course_id=course_id).first()
+    if exam is None:
+        raise ProctoredExamNotFoundException(
+            f"There is no exam with id {exam_id} in course {course_id!r}."
+        )
+    return exam

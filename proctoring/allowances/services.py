@@ -1,0 +1,130 @@
+"""Services that grant, change and revoke allowances."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from proctoring.allowances.models import Allowance
+from proctoring.core.clock import now
+from proctoring.exams.models import Exam
+from proctoring.exceptions import AllowanceNotFound, InvalidAllowance
+
+log = logging.getLogger(__name__)
+
+MAX_ADDITIONAL_MINUTES = 10_000
+MAX_TIME_MULTIPLIER = 10.0
+MAX_BULK_ITEMS = 5_000
+
+
+def allowance_value_clean(*, key: str, value: str) -> str:
+    """The value, checked for its key and written in a canonical form."""
+    if key not in Allowance.Key.values:
+        raise InvalidAllowance(f"{key!r} is not an allowance key.")
+    value = value.strip()
+    if key == Allowance.Key.ADDITIONAL_TIME:
+        if not value.isascii() or not value.isdigit() or int(value) > MAX_ADDITIONAL_MINUTES:
+            raise InvalidAllowance(
+                f"additional_time_granted must be a whole number of minutes from 0 to "
+                f"{MAX_ADDITIONAL_MINUTES}."
+            )
+        return str(int(value))
+    if key == Allowance.Key.TIME_MULTIPLIER:
+        try:
+            multiplier = float(value)
+        except ValueError:
+            multiplier = math.nan
+        if not 1.0 <= multiplier <= MAX_TIME_MULTIPLIER:
+            raise InvalidAllowance(
+                f"time_multiplier must be a number from 1 to {MAX_TIME_MULTIPLIER:g}."
+            )
+        return f"{multiplier:g}"
+    if not value or len(value) > 255:
+        raise InvalidAllowance("review_policy_exception must be a text of 1 to 255 characters.")
+    return value
+
+
+def allowance_grant(*, exam: Exam, user_id: int, key: str, value: str) -> tuple[Allowance, bool]:
+    """Grant or change the learner's allowance; return it and whether it is new."""
+    clean = allowance_value_clean(key=key, value=value)
+    allowance, created = Allowance.objects.update_or_create(
+        exam=exam, user_id=user_id, key=key, defaults={"value": clean}
+    )
+    log.info("Allowance %s=%s for user %s on exam %s", key, clean, user_id, exam.pk)
+    return allowance, created
+
+
+def allowance_revoke(*, exam: Exam, user_id: int, key: str) -> None:
+    deleted, _ = Allowance.objects.filter(exam=exam, user_id=user_id, key=key).delete()
+    if not deleted:
+        raise AllowanceNotFound(f"User {user_id} has no {key} allowance on exam {exam.pk}.")
+    log.info("Allowance %s revoked for user %s on exam %s", key, user_id, exam.pk)
+
+
+@dataclass(frozen=True)
+class BulkGrantResult:
+    """The outcome of one (exam, user) pair of a bulk grant."""
+
+    exam_id: int
+    username: str
+    ok: bool
+    code: str = ""
+    detail: str = ""
+
+
+def allowance_grant_bulk(
+    *, course_id: str, exam_ids: Sequence[int], usernames: Sequence[str], key: str, value: str
+) -> list[BulkGrantResult]:
+    """Grant one allowance to every (exam, user) pair, in a fixed number of queries.
+
+    Exams outside the course and unknown users fail on their own; the rest are granted.
+    """
+    clean = allowance_value_clean(key=key, value=value)
+    exam_ids = list(dict.fromkeys(exam_ids))
+    usernames = list(dict.fromkeys(usernames))
+    if len(exam_ids) * len(usernames) > MAX_BULK_ITEMS:
+        raise InvalidAllowance(f"A bulk grant covers at most {MAX_BULK_ITEMS} (exam, user) pairs.")
+    exams = set(
+        Exam.objects.filter(course_id=course_id, pk__in=exam_ids).values_list("pk", flat=True)
+    )
+    users = dict(
+        get_user_model().objects.filter(username__in=usernames).values_list("username", "pk")
+    )
+    results: list[BulkGrantResult] = []
+    rows: list[Allowance] = []
+    moment = now()
+    for exam_id in exam_ids:
+        for username in usernames:
+            if exam_id not in exams:
+                detail = f"There is no exam {exam_id} in course {course_id}."
+                results.append(BulkGrantResult(exam_id, username, False, "exam_not_found", detail))
+            elif username not in users:
+                detail = f"There is no user {username!r}."
+                results.append(BulkGrantResult(exam_id, username, False, "user_not_found", detail))
+            else:
+                results.append(BulkGrantResult(exam_id, username, True))
+                rows.append(
+                    Allowance(
+                        exam_id=exam_id,
+                        user_id=users[username],
+                        key=key,
+                        value=clean,
+                        created=moment,
+                        modified=moment,
+                    )
+                )
+    if rows:
+        with transaction.atomic():
+            Allowance.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["exam", "user", "key"],
+                update_fields=["value", "modified"],
+            )
+    log.info("Bulk allowance %s=%s: %s granted in %s", key, clean, len(rows), course_id)
+    return results

@@ -1,0 +1,13 @@
+"""Celery tasks of attempts: interfaces that call one service each."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from proctoring.attempts.timekeeping import attempts_expire_overdue
+
+
+@shared_task(name="proctoring.attempts.tasks.expire_attempts", ignore_result=True)
+def expire_attempts() -> int:
+    """Time out the attempts past their deadline (several workers may run it at once)."""
+    return attempts_expire_overdue()

@@ -1,0 +1,95 @@
+"""The routes of the REST API v1, mounted at /api/v1/.
+
+``course_id`` is the platform's opaque id, which may hold slashes (``edX/DemoX/Demo_Course``):
+it is matched as a path, so the routes under a course come before the course itself.
+"""
+
+from django.urls import path, register_converter
+
+from proctoring.rest.v1 import allowances, attempts, courses, exams
+
+
+class IdConverter:
+    """A database id: at most 18 digits, so it always fits a 64-bit column."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+class CourseIdConverter:
+    """A course id: any text without NUL, slashes included (the routes below it come first)."""
+
+    regex = "[^\x00]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class NameConverter(CourseIdConverter):
+    """One path segment without NUL: a username or an allowance key."""
+
+    regex = "[^/\x00]+"
+
+
+register_converter(IdConverter, "id")
+register_converter(CourseIdConverter, "course_id")
+register_converter(NameConverter, "name")
+
+app_name = "v1"
+
+C = "courses/<course_id:course_id>"
+
+urlpatterns = [
+    # Attempts: the learner's own, then course staff's actions on one.
+    path("attempts", attempts.AttemptCreateApi.as_view(), name="attempt-create"),
+    path("attempts/active", attempts.AttemptActiveApi.as_view(), name="attempt-active"),
+    path("attempts/<id:attempt_id>", attempts.AttemptDetailApi.as_view(), name="attempt-detail"),
+    path(
+        "attempts/<id:attempt_id>/start", attempts.AttemptStartApi.as_view(), name="attempt-start"
+    ),
+    path("attempts/<id:attempt_id>/stop", attempts.AttemptStopApi.as_view(), name="attempt-stop"),
+    path(
+        "attempts/<id:attempt_id>/submit",
+        attempts.AttemptSubmitApi.as_view(),
+        name="attempt-submit",
+    ),
+    path(
+        "attempts/<id:attempt_id>/decline",
+        attempts.AttemptDeclineApi.as_view(),
+        name="attempt-decline",
+    ),
+    path(
+        "attempts/<id:attempt_id>/error", attempts.AttemptErrorApi.as_view(), name="attempt-error"
+    ),
+    path(
+        "attempts/<id:attempt_id>/review",
+        attempts.AttemptReviewApi.as_view(),
+        name="attempt-review",
+    ),
+    path(
+        "attempts/<id:attempt_id>/reset", attempts.AttemptResetApi.as_view(), name="attempt-reset"
+    ),
+    # Under a course.
+    path(f"{C}/roles", courses.CourseRoleListApi.as_view(), name="course-role-list"),
+    path(f"{C}/roles/<name:username>", courses.CourseRoleApi.as_view(), name="course-role"),
+    path(f"{C}/exams", exams.ExamListCreateApi.as_view(), name="exam-list"),
+    path(f"{C}/exams/lookup", exams.ExamLookupApi.as_view(), name="exam-lookup"),
+    path(f"{C}/exams/<id:exam_id>", exams.ExamDetailApi.as_view(), name="exam-detail"),
+    path(
+        f"{C}/exams/<id:exam_id>/allowances/<name:username>/<name:key>",
+        allowances.AllowanceDetailApi.as_view(),
+        name="allowance-detail",
+    ),
+    path(f"{C}/allowances", allowances.AllowanceListApi.as_view(), name="allowance-list"),
+    path(f"{C}/allowances/bulk", allowances.AllowanceBulkGrantApi.as_view(), name="allowance-bulk"),
+    path(f"{C}/attempts", attempts.CourseAttemptListApi.as_view(), name="course-attempt-list"),
+    path(C, courses.CourseApi.as_view(), name="course"),
+]

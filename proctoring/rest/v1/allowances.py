@@ -1,0 +1,157 @@
+"""Allowances of a course's learners (course staff)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from proctoring.accounts.selectors import user_get_by_username
+from proctoring.allowances.models import Allowance
+from proctoring.allowances.selectors import allowance_list
+from proctoring.allowances.services import (
+    allowance_grant,
+    allowance_grant_bulk,
+    allowance_revoke,
+)
+from proctoring.exams.selectors import exam_get_in_course
+from proctoring.rest.pagination import PageNumberPagination, paginated
+from proctoring.rest.permissions import IsCourseStaff
+from proctoring.rest.schema import errors
+from proctoring.rest.v1.common import StrictSerializer
+
+MAX_BULK_EXAMS = 100
+MAX_BULK_USERS = 1000
+KEY_PARAMETER = OpenApiParameter(
+    "key", str, OpenApiParameter.PATH, enum=Allowance.Key.values, description="The allowance."
+)
+
+
+class AllowanceOutput(serializers.Serializer[Allowance]):
+    id = serializers.IntegerField()
+    exam_id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    key = serializers.ChoiceField(choices=Allowance.Key.choices)
+    value = serializers.CharField()
+    created = serializers.DateTimeField()
+    modified = serializers.DateTimeField()
+
+
+class AllowanceListApi(APIView):
+    """The allowances of the course's exams, filtered by exam and user."""
+
+    permission_classes = [IsCourseStaff]
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        exam_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+        username = serializers.CharField(max_length=150, required=False)
+
+    @extend_schema(
+        operation_id="allowance_list",
+        parameters=[FilterSerializer],
+        responses={
+            200: paginated("PaginatedAllowanceList", AllowanceOutput(many=True)),
+            **errors(404),
+        },
+    )
+    def get(self, request: Request, course_id: str) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        user_id = user_get_by_username(username=data["username"]).pk if "username" in data else None
+        allowances = allowance_list(
+            course_id=course_id, exam_id=data.get("exam_id"), user_id=user_id
+        )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(allowances, request, view=self)
+        return paginator.get_paginated_response(AllowanceOutput(cast(Any, page), many=True).data)
+
+
+class AllowanceDetailApi(APIView):
+    """Grant, change or revoke one allowance of a learner on an exam of the course."""
+
+    permission_classes = [IsCourseStaff]
+
+    class InputSerializer(StrictSerializer):
+        value = serializers.CharField(max_length=255, allow_blank=True)
+
+    @extend_schema(
+        operation_id="allowance_grant",
+        parameters=[KEY_PARAMETER],
+        request=InputSerializer,
+        responses={200: AllowanceOutput, 201: AllowanceOutput, **errors(404)},
+    )
+    def put(
+        self, request: Request, course_id: str, exam_id: int, username: str, key: str
+    ) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_get_by_username(username=username)
+        allowance, created = allowance_grant(
+            exam=exam, user_id=user.pk, key=key, value=serializer.validated_data["value"]
+        )
+        return Response(
+            AllowanceOutput(allowance).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        operation_id="allowance_revoke",
+        parameters=[KEY_PARAMETER],
+        request=None,
+        responses={204: None, **errors(404)},
+    )
+    def delete(
+        self, request: Request, course_id: str, exam_id: int, username: str, key: str
+    ) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        user = user_get_by_username(username=username)
+        allowance_revoke(exam=exam, user_id=user.pk, key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AllowanceBulkGrantApi(APIView):
+    """Grant one allowance to many learners on many exams of the course; a result per pair."""
+
+    permission_classes = [IsCourseStaff]
+
+    class InputSerializer(StrictSerializer):
+        exam_ids = serializers.ListField(
+            child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+            min_length=1,
+            max_length=MAX_BULK_EXAMS,
+        )
+        usernames = serializers.ListField(
+            child=serializers.CharField(max_length=150), min_length=1, max_length=MAX_BULK_USERS
+        )
+        key = serializers.ChoiceField(choices=Allowance.Key.choices)
+        value = serializers.CharField(max_length=255, allow_blank=True)
+
+    class ResultSerializer(serializers.Serializer[Any]):
+        exam_id = serializers.IntegerField()
+        username = serializers.CharField()
+        ok = serializers.BooleanField()
+        code = serializers.CharField(help_text="Why the pair failed; empty when ok.")
+        detail = serializers.CharField()
+
+    @extend_schema(
+        operation_id="allowance_bulk_grant",
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                name="AllowanceBulkGrantResults", fields={"results": ResultSerializer(many=True)}
+            ),
+            **errors(),
+        },
+    )
+    def post(self, request: Request, course_id: str) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        results = allowance_grant_bulk(course_id=course_id, **serializer.validated_data)
+        return Response({"results": self.ResultSerializer(results, many=True).data})

@@ -1,0 +1,261 @@
+"""Attempts: the learner's own (create, act, poll), and course staff's (list, review, reset)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from proctoring.attempts import services
+from proctoring.attempts.models import Attempt
+from proctoring.attempts.selectors import (
+    attempt_get_active_for_user,
+    attempt_get_by_id,
+    attempt_list_for_course,
+)
+from proctoring.attempts.statuses import CHOICES
+from proctoring.attempts.timing import attempt_clock
+from proctoring.core.clock import now
+from proctoring.exceptions import StudentExamAttemptDoesNotExistsException
+from proctoring.rest.pagination import PageNumberPagination, paginated
+from proctoring.rest.permissions import (
+    IsCourseStaff,
+    IsLearner,
+    check_attempt_owner,
+    check_attempt_reader,
+    check_attempt_staff,
+)
+from proctoring.rest.schema import errors
+from proctoring.rest.v1.common import StrictSerializer, user_id_of
+
+
+class _AttemptFields(serializers.Serializer[Attempt]):
+    """The stored fields of an attempt."""
+
+    id = serializers.IntegerField()
+    exam_id = serializers.IntegerField()
+    course_id = serializers.CharField(source="exam.course_id")
+    exam_name = serializers.CharField(source="exam.exam_name")
+    user_id = serializers.IntegerField()
+    attempt_number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=CHOICES)
+    taking_as_proctored = serializers.BooleanField()
+    is_sample_attempt = serializers.BooleanField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    archived_at = serializers.DateTimeField(allow_null=True)
+
+
+class AttemptOutput(_AttemptFields):
+    """An attempt as its learner's page polls it: status and clock."""
+
+    allowed_time_limit_mins = serializers.FloatField(
+        allow_null=True, help_text="The time limit with the learner's allowances, in minutes."
+    )
+    time_remaining_seconds = serializers.IntegerField(
+        allow_null=True, help_text="started_at + allowed time - server_time; null before start."
+    )
+    server_time = serializers.DateTimeField(help_text="The server's current time.")
+
+
+def render_attempt(attempt: Attempt) -> dict[str, Any]:
+    """The attempt and its clock, as ``AttemptOutput``."""
+    clock = attempt_clock(attempt=attempt, now=now())
+    data = dict(_AttemptFields(attempt).data)
+    data["allowed_time_limit_mins"] = clock.allowed_minutes
+    data["time_remaining_seconds"] = clock.remaining_seconds
+    data["server_time"] = serializers.DateTimeField().to_representation(clock.now)
+    return data
+
+
+def _attempt(attempt_id: int) -> Attempt:
+    attempt = attempt_get_by_id(attempt_id=attempt_id)
+    if attempt is None:
+        raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
+    return attempt
+
+
+class AttemptCreateApi(APIView):
+    """The learner creates its attempt on an exam, and may start its clock at once."""
+
+    permission_classes = [IsLearner]
+
+    class InputSerializer(StrictSerializer):
+        exam_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+        taking_as_proctored = serializers.BooleanField(required=False, default=False)
+        start = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(
+        operation_id="attempt_create",
+        request=InputSerializer,
+        responses={201: AttemptOutput, **errors(404, 409)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attempt = services.attempt_create_for_learner(
+            user_id=user_id_of(request), **serializer.validated_data
+        )
+        return Response(render_attempt(attempt), status=status.HTTP_201_CREATED)
+
+
+class AttemptActiveApi(APIView):
+    """The caller's running attempt, if any: what a page needs to show a timer."""
+
+    permission_classes = [IsLearner]
+
+    @extend_schema(
+        operation_id="attempt_active",
+        responses={
+            200: inline_serializer(
+                name="ActiveAttempt",
+                fields={
+                    "attempt": AttemptOutput(allow_null=True),
+                    "server_time": serializers.DateTimeField(),
+                },
+            ),
+            **errors(),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        attempt = attempt_get_active_for_user(user_id=user_id_of(request))
+        return Response(
+            {"attempt": render_attempt(attempt) if attempt else None, "server_time": now()}
+        )
+
+
+class AttemptDetailApi(APIView):
+    """Poll an attempt: its learner, or staff of its course."""
+
+    @extend_schema(operation_id="attempt_read", responses={200: AttemptOutput, **errors(404)})
+    def get(self, request: Request, attempt_id: int) -> Response:
+        attempt = _attempt(attempt_id)
+        check_attempt_reader(request, attempt)
+        return Response(render_attempt(attempt))
+
+
+def _action_view(action: str, summary: str) -> type[APIView]:
+    """One view per learner action on its own attempt."""
+
+    class AttemptActionApi(APIView):
+        permission_classes = [IsLearner]
+
+        @extend_schema(
+            operation_id=f"attempt_{action}",
+            summary=summary,
+            request=None,
+            responses={200: AttemptOutput, **errors(404, 409)},
+        )
+        def post(self, request: Request, attempt_id: int) -> Response:
+            check_attempt_owner(request, _attempt(attempt_id))
+            attempt = services.attempt_act(
+                attempt_id=attempt_id, action=action, actor_id=user_id_of(request)
+            )
+            return Response(render_attempt(attempt))
+
+    AttemptActionApi.__name__ = f"Attempt{action.capitalize()}Api"
+    AttemptActionApi.__qualname__ = AttemptActionApi.__name__
+    return AttemptActionApi
+
+
+AttemptStartApi = _action_view("start", "Start the clock")
+AttemptStopApi = _action_view("stop", "Stop: the attempt is ready to submit")
+AttemptSubmitApi = _action_view("submit", "Submit the attempt")
+AttemptDeclineApi = _action_view("decline", "Decline to take the exam proctored")
+AttemptErrorApi = _action_view("error", "Report an error (software or provider)")
+
+
+class AttemptReviewApi(APIView):
+    """Course staff give a completed attempt a verdict."""
+
+    permission_classes = [IsCourseStaff]
+
+    class InputSerializer(StrictSerializer):
+        status = serializers.ChoiceField(choices=sorted(str(s) for s in services.REVIEW_STATUSES))
+
+    @extend_schema(
+        operation_id="attempt_review",
+        request=InputSerializer,
+        responses={200: AttemptOutput, **errors(404, 409)},
+    )
+    def post(self, request: Request, attempt_id: int) -> Response:
+        check_attempt_staff(request, _attempt(attempt_id))
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attempt = services.attempt_review(
+            attempt_id=attempt_id,
+            status=serializer.validated_data["status"],
+            actor_id=user_id_of(request),
+        )
+        return Response(render_attempt(attempt))
+
+
+class AttemptResetApi(APIView):
+    """Course staff reset an attempt: it is archived with its history; the learner may retry."""
+
+    permission_classes = [IsCourseStaff]
+
+    @extend_schema(
+        operation_id="attempt_reset",
+        request=None,
+        responses={200: AttemptOutput, **errors(404, 409)},
+    )
+    def post(self, request: Request, attempt_id: int) -> Response:
+        check_attempt_staff(request, _attempt(attempt_id))
+        attempt = services.attempt_reset(attempt_id=attempt_id, actor_id=user_id_of(request))
+        return Response(render_attempt(attempt))
+
+
+class AttemptListItem(serializers.Serializer[Attempt]):
+    id = serializers.IntegerField()
+    exam_id = serializers.IntegerField()
+    exam_name = serializers.CharField(source="exam.exam_name")
+    content_id = serializers.CharField(source="exam.content_id")
+    user_id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    email = serializers.CharField(source="user.email")
+    attempt_number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=CHOICES)
+    taking_as_proctored = serializers.BooleanField()
+    is_sample_attempt = serializers.BooleanField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    archived_at = serializers.DateTimeField(allow_null=True)
+    created = serializers.DateTimeField()
+    modified = serializers.DateTimeField()
+
+
+class CourseAttemptListApi(APIView):
+    """Course staff list the course's attempts, filtered and paginated."""
+
+    permission_classes = [IsCourseStaff]
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        exam_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+        status = serializers.ChoiceField(choices=CHOICES, required=False)
+        search = serializers.CharField(
+            max_length=150,
+            required=False,
+            help_text="A case-insensitive prefix of the username or the email.",
+        )
+        include_archived = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(
+        operation_id="course_attempt_list",
+        parameters=[FilterSerializer],
+        responses={
+            200: paginated("PaginatedAttemptList", AttemptListItem(many=True)),
+            **errors(404),
+        },
+    )
+    def get(self, request: Request, course_id: str) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        attempts = attempt_list_for_course(course_id=course_id, **filters.validated_data)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(attempts, request, view=self)
+        return paginator.get_paginated_response(AttemptListItem(cast(Any, page), many=True).data)

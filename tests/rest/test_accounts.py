@@ -1,0 +1,55 @@
+"""The accounts domain: platform identities under races, API key parsing."""
+
+import pytest
+
+from proctoring.accounts import services
+from proctoring.accounts.models import PlatformIdentity
+from proctoring.accounts.services import (
+    InvalidClaims,
+    api_key_authenticate,
+    api_key_create,
+    platform_claims_parse,
+    platform_user_sync,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _claims(**extra):
+    return platform_claims_parse(payload={"sub": "s-1", **extra}, issuer="iss")
+
+
+def test_an_identity_made_by_a_concurrent_request_is_used(monkeypatch):
+    def racing(wanted, claims):
+        other = UserFactory(username="racer")
+        PlatformIdentity.objects.create(issuer="iss", subject="s-1", user=other)
+        return "racer"  # now taken: our insert fails, and the other request's identity wins
+
+    monkeypatch.setattr(services, "_free_username", racing)
+    user = platform_user_sync(claims=_claims(email="r@example.org"))
+    assert user.username == "racer"
+    assert user.email == "r@example.org"
+
+
+def test_a_username_taken_meanwhile_asks_the_caller_to_retry(monkeypatch):
+    UserFactory(username="taken")
+    monkeypatch.setattr(services, "_free_username", lambda wanted, claims: "taken")
+    with pytest.raises(InvalidClaims, match="try again"):
+        platform_user_sync(claims=_claims())
+    assert not PlatformIdentity.objects.exists()
+
+
+def test_unchanged_claims_cost_one_query(django_assert_num_queries):
+    platform_user_sync(claims=_claims(email="a@example.org"))
+    with django_assert_num_queries(1):
+        platform_user_sync(claims=_claims(email="a@example.org"))
+
+
+def test_api_keys_are_found_only_whole():
+    api_key, raw_key = api_key_create(name="lms")
+    assert api_key_authenticate(raw_key=raw_key) == api_key
+    assert api_key_authenticate(raw_key=raw_key[:-1]) is None
+    assert api_key_authenticate(raw_key=raw_key + "x") is None
+    with pytest.raises(ValueError, match="name"):
+        api_key_create(name="x" * 101)

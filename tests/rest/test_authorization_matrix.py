@@ -1,0 +1,174 @@
+"""Every endpoint and method, called by every persona: the expected status codes.
+
+A new endpoint without a row here fails ``test_every_endpoint_has_a_row``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from proctoring.allowances.models import Allowance
+from proctoring.attempts.models import Attempt
+from proctoring.courses.models import CourseRole
+from tests.factories import ExamFactory
+from tests.rest.conftest import World, client_for
+
+PERSONAS = (
+    "anonymous",
+    "learner",
+    "other_learner",
+    "staff",
+    "other_staff",
+    "global_staff",
+    "service",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    path: Callable[[World], str]
+    expect: tuple[int, ...]  # in the order of PERSONAS
+    body: Callable[[World], Any] | None = None
+    status: str | None = None  # the attempt's status before the call
+    setup: Callable[[World], None] | None = field(default=None)
+
+
+def _attempt(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/attempts/{w.attempt.pk}{suffix}"
+
+
+def _course(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/courses/{w.course.course_id}{suffix}"
+
+
+def _exam(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/courses/{w.course.course_id}/exams/{w.exam.pk}{suffix}"
+
+
+def _grant_bob_a_role(w: World) -> None:
+    CourseRole.objects.create(user=w.other_learner, course=w.course, role="learner")
+
+
+def _give_alice_an_allowance(w: World) -> None:
+    Allowance.objects.create(exam=w.exam, user=w.learner, key="time_multiplier", value="2")
+
+
+def _fresh_exam(w: World) -> dict[str, Any]:
+    return {"exam_id": ExamFactory(course=w.course).pk}
+
+
+#                      anon learner other staff other_staff global service
+LEARNER_ACTION = (401, 200, 403, 403, 403, 403, 403)
+OWNER_OR_STAFF = (401, 200, 403, 200, 403, 200, 200)
+STAFF_ONLY = (401, 403, 403, 200, 403, 200, 200)
+STAFF_CREATES = (401, 403, 403, 201, 403, 201, 201)
+STAFF_DELETES = (401, 403, 403, 204, 403, 204, 204)
+
+MATRIX: dict[tuple[str, str], Row] = {
+    ("attempt-create", "POST"): Row(
+        lambda w: "/api/v1/attempts", (401, 201, 201, 201, 201, 201, 403), body=_fresh_exam
+    ),
+    ("attempt-active", "GET"): Row(
+        lambda w: "/api/v1/attempts/active", (401, 200, 200, 200, 200, 200, 403)
+    ),
+    ("attempt-detail", "GET"): Row(_attempt(), OWNER_OR_STAFF),
+    ("attempt-start", "POST"): Row(_attempt("/start"), LEARNER_ACTION),
+    ("attempt-stop", "POST"): Row(_attempt("/stop"), LEARNER_ACTION, status="started"),
+    ("attempt-submit", "POST"): Row(_attempt("/submit"), LEARNER_ACTION, status="started"),
+    ("attempt-decline", "POST"): Row(_attempt("/decline"), LEARNER_ACTION),
+    ("attempt-error", "POST"): Row(_attempt("/error"), LEARNER_ACTION, status="started"),
+    ("attempt-review", "POST"): Row(
+        _attempt("/review"), STAFF_ONLY, body=lambda w: {"status": "verified"}, status="submitted"
+    ),
+    ("attempt-reset", "POST"): Row(_attempt("/reset"), STAFF_ONLY),
+    ("course", "GET"): Row(_course(), STAFF_ONLY),
+    ("course", "PUT"): Row(
+        _course(), (401, 403, 403, 403, 403, 200, 200), body=lambda w: {"display_name": "D"}
+    ),
+    ("course-role-list", "GET"): Row(_course("/roles"), STAFF_ONLY),
+    ("course-role", "PUT"): Row(
+        _course("/roles/bob"), STAFF_ONLY, body=lambda w: {"role": "learner"}
+    ),
+    ("course-role", "DELETE"): Row(_course("/roles/bob"), STAFF_DELETES, setup=_grant_bob_a_role),
+    ("exam-list", "GET"): Row(_course("/exams"), STAFF_ONLY),
+    ("exam-list", "POST"): Row(
+        _course("/exams"),
+        STAFF_CREATES,
+        body=lambda w: {"content_id": "new", "exam_name": "New", "time_limit_mins": 30},
+    ),
+    ("exam-lookup", "GET"): Row(_course("/exams/lookup?content_id=midterm"), STAFF_ONLY),
+    ("exam-detail", "GET"): Row(_exam(), STAFF_ONLY),
+    ("exam-detail", "PATCH"): Row(_exam(), STAFF_ONLY, body=lambda w: {"exam_name": "Renamed"}),
+    ("allowance-detail", "PUT"): Row(
+        _exam("/allowances/alice/additional_time_granted"),
+        STAFF_CREATES,
+        body=lambda w: {"value": "5"},
+    ),
+    ("allowance-detail", "DELETE"): Row(
+        _exam("/allowances/alice/time_multiplier"), STAFF_DELETES, setup=_give_alice_an_allowance
+    ),
+    ("allowance-list", "GET"): Row(_course("/allowances"), STAFF_ONLY),
+    ("allowance-bulk", "POST"): Row(
+        _course("/allowances/bulk"),
+        STAFF_ONLY,
+        body=lambda w: {
+            "exam_ids": [w.exam.pk],
+            "usernames": ["alice", "bob"],
+            "key": "additional_time_granted",
+            "value": "10",
+        },
+    ),
+    ("course-attempt-list", "GET"): Row(_course("/attempts"), STAFF_ONLY),
+}
+
+
+def _api_endpoints() -> set[tuple[str, str]]:
+    """Every (url name, method) under /api/v1/, read from the URL resolver."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and route.startswith("api/v1/"):
+                view = pattern.callback.view_class
+                for method in view.http_method_names:
+                    if method not in ("options", "head", "trace") and hasattr(view, method):
+                        found.add((pattern.name, method.upper()))
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_every_endpoint_has_a_row():
+    endpoints = _api_endpoints()
+    assert endpoints, "no endpoint found under /api/v1/"
+    assert endpoints - MATRIX.keys() == set(), "endpoints without a row in MATRIX"
+    assert MATRIX.keys() - endpoints == set(), "rows for endpoints that do not exist"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX), ids="{0[1]} {0[0]}".format)
+def test_authorization(world, endpoint, persona):
+    row = MATRIX[endpoint]
+    if row.setup:
+        row.setup(world)
+    if row.status:
+        Attempt.objects.filter(pk=world.attempt.pk).update(status=row.status)
+    client = client_for(world, persona)
+    method = endpoint[1].lower()
+    body = row.body(world) if row.body else None
+    response = getattr(client, method)(row.path(world), body, format="json")
+    expected = row.expect[PERSONAS.index(persona)]
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        assert {"detail", "code"} <= set(response.json())
+    if expected == 403 and row.expect in (STAFF_ONLY, STAFF_CREATES, STAFF_DELETES):
+        assert response.json()["detail"] == "Must be a Staff User to Perform this request."

@@ -1,0 +1,167 @@
+"""One error shape everywhere, and never a 500 for a bad request."""
+
+import json
+
+import pytest
+from django.test import Client, override_settings
+from rest_framework.test import APIRequestFactory
+
+from proctoring.exceptions import (
+    ProctoredExamIllegalStatusTransition,
+    StudentExamAttemptDoesNotExistsException,
+)
+from proctoring.rest.exception_handler import _flatten, exception_handler
+from tests.rest.conftest import COURSE_ID, client_for
+
+pytestmark = pytest.mark.django_db
+EXAMS = f"/api/v1/courses/{COURSE_ID}/exams"
+
+
+def _post_raw(world, path, body, content_type="application/json", persona="staff"):
+    client = client_for(world, persona)
+    return client.generic("POST", path, body, content_type=content_type)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b"{'single': 'quotes'}",
+        b'{"time_limit_mins": NaN}',
+        b'{"a": Infinity}',
+        b"\xff\xfe\x00",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+)
+def test_malformed_json_is_a_400_parse_error(world, body):
+    response = _post_raw(world, EXAMS, body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert response.json()["detail"].startswith("The request body is not valid JSON")
+
+
+def test_an_oversized_body_is_a_413(world, settings):
+    settings.PROCTORING_API_MAX_BODY_BYTES = 2048
+    body = json.dumps({"content_id": "x", "exam_name": "y" * 5000, "time_limit_mins": 1})
+    response = _post_raw(world, EXAMS, body.encode())
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+
+
+def test_wrong_types_are_field_errors(world):
+    body = {"content_id": ["x"], "exam_name": "Final", "time_limit_mins": "ninety"}
+    response = client_for(world, "staff").post(EXAMS, body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "fields": {
+            "content_id": ["Not a valid string."],
+            "time_limit_mins": ["A valid integer is required."],
+        },
+    }
+
+
+def test_unknown_fields_are_refused(world):
+    body = {"content_id": "x", "exam_name": "Final", "time_limit_mins": 5, "is_proctord": False}
+    response = client_for(world, "staff").post(EXAMS, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"is_proctord": ["Unknown field."]}
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"text"', b"42", b"null"])
+def test_a_body_that_is_not_an_object_is_a_400(world, body):
+    response = _post_raw(world, EXAMS, body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_a_body_that_is_not_an_object_is_a_400_for_learners_too(world):
+    response = _post_raw(world, "/api/v1/attempts", b"[1, 2]", persona="learner")
+    assert response.status_code == 400
+
+
+def test_an_unsupported_media_type_is_a_415(world):
+    response = _post_raw(world, EXAMS, b"a=b", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_a_wrong_method_is_a_405(world):
+    response = client_for(world, "learner").delete(f"/api/v1/attempts/{world.attempt.pk}")
+    assert response.status_code == 405
+    assert response.json() == {
+        "detail": 'Method "DELETE" not allowed.',
+        "code": "method_not_allowed",
+    }
+
+
+def test_bad_query_parameters_are_400s_and_bad_pages_404s(world):
+    client = client_for(world, "staff")
+    response = client.get(f"/api/v1/courses/{COURSE_ID}/attempts", {"exam_id": "abc"})
+    assert response.status_code == 400
+    assert "exam_id" in response.json()["fields"]
+    response = client.get(f"/api/v1/courses/{COURSE_ID}/attempts", {"page": "99"})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_too_many_query_fields_is_a_400(world):
+    query = "&".join(f"f{i}=1" for i in range(1100))
+    response = client_for(world, "staff").get(f"/api/v1/courses/{COURSE_ID}/attempts?{query}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+
+
+def test_an_unknown_url_under_the_api_is_a_json_404(db):
+    response = Client().get("/api/v1/nothing/here")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_an_unknown_url_elsewhere_keeps_the_html_404(db):
+    response = Client().get("/nothing/here")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@override_settings(DEBUG=False)
+def test_a_server_error_under_the_api_is_json(db):
+    from proctoring.rest.exception_handler import json_server_error
+
+    request = APIRequestFactory().get("/api/v1/attempts/active")
+    response = json_server_error(request)
+    assert response.status_code == 500
+    assert json.loads(response.content) == {"detail": "Server error.", "code": "server_error"}
+    assert json_server_error(APIRequestFactory().get("/admin/")).status_code == 500
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "code"),
+    [
+        (StudentExamAttemptDoesNotExistsException(), 404, "attempt_not_found"),
+        (ProctoredExamIllegalStatusTransition("no"), 409, "illegal_status_transition"),
+    ],
+)
+def test_domain_exceptions_map_to_their_status_and_code(exc, status, code):
+    response = exception_handler(exc, {})
+    assert response.status_code == status
+    assert response.data == {"detail": exc.message, "code": code}
+
+
+def test_django_exceptions_are_mapped_and_bugs_are_left_to_the_500_handler():
+    from django.core.exceptions import PermissionDenied, RequestDataTooBig
+    from django.http import Http404
+
+    assert exception_handler(Http404(), {}).status_code == 404
+    assert exception_handler(PermissionDenied(), {}).status_code == 403
+    assert exception_handler(RequestDataTooBig(), {}).status_code == 413
+    assert exception_handler(ZeroDivisionError(), {}) is None
+
+
+def test_nested_field_errors_are_flattened():
+    assert _flatten({"items": [{}, {"username": ["Bad."]}], "key": ["Required."]}) == {
+        "items.1.username": ["Bad."],
+        "key": ["Required."],
+    }
+    assert _flatten(["Wrong."]) == {"non_field_errors": ["Wrong."]}
