@@ -6,11 +6,15 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from proctoring.allowances.models import Allowance
+from proctoring.attempts.models import Attempt
+from proctoring.attempts.statuses import RUNNING_STATUSES
+from proctoring.attempts.timekeeping import attempt_apply_allowances
 from proctoring.core.clock import now
 from proctoring.exams.models import Exam
 from proctoring.exceptions import AllowanceNotFound, InvalidAllowance
@@ -44,25 +48,46 @@ def allowance_value_clean(*, key: str, value: str) -> str:
                 f"time_multiplier must be a number from 1 to {MAX_TIME_MULTIPLIER:g}."
             )
         return f"{multiplier:g}"
+    if key == Allowance.Key.DUE_DATE_EXTENSION:
+        try:
+            due = datetime.fromisoformat(value)
+        except ValueError:
+            due = None
+        if due is None or due.tzinfo is None:
+            raise InvalidAllowance(
+                "due_date_extension must be an ISO 8601 date and time with its time zone, "
+                "e.g. 2030-06-30T23:59:00+00:00."
+            )
+        return due.astimezone(UTC).isoformat()
     if not value or len(value) > 255:
         raise InvalidAllowance("review_policy_exception must be a text of 1 to 255 characters.")
     return value
 
 
-def allowance_grant(*, exam: Exam, user_id: int, key: str, value: str) -> tuple[Allowance, bool]:
-    """Grant or change the learner's allowance; return it and whether it is new."""
+def allowance_grant(
+    *, exam: Exam, user_id: int, key: str, value: str, actor_id: int | None = None
+) -> tuple[Allowance, bool]:
+    """Grant or change the learner's allowance; return it and whether it is new.
+
+    A running attempt of the learner on the exam gets its deadline moved to match.
+    """
     clean = allowance_value_clean(key=key, value=value)
-    allowance, created = Allowance.objects.update_or_create(
-        exam=exam, user_id=user_id, key=key, defaults={"value": clean}
-    )
+    with transaction.atomic():
+        allowance, created = Allowance.objects.update_or_create(
+            exam=exam, user_id=user_id, key=key, defaults={"value": clean}
+        )
+        attempt_apply_allowances(exam_id=exam.pk, user_id=user_id, actor_id=actor_id)
     log.info("Allowance %s=%s for user %s on exam %s", key, clean, user_id, exam.pk)
     return allowance, created
 
 
-def allowance_revoke(*, exam: Exam, user_id: int, key: str) -> None:
-    deleted, _ = Allowance.objects.filter(exam=exam, user_id=user_id, key=key).delete()
-    if not deleted:
-        raise AllowanceNotFound(f"User {user_id} has no {key} allowance on exam {exam.pk}.")
+def allowance_revoke(*, exam: Exam, user_id: int, key: str, actor_id: int | None = None) -> None:
+    """Revoke the learner's allowance; a running attempt's deadline moves to match."""
+    with transaction.atomic():
+        deleted, _ = Allowance.objects.filter(exam=exam, user_id=user_id, key=key).delete()
+        if not deleted:
+            raise AllowanceNotFound(f"User {user_id} has no {key} allowance on exam {exam.pk}.")
+        attempt_apply_allowances(exam_id=exam.pk, user_id=user_id, actor_id=actor_id)
     log.info("Allowance %s revoked for user %s on exam %s", key, user_id, exam.pk)
 
 
@@ -78,9 +103,16 @@ class BulkGrantResult:
 
 
 def allowance_grant_bulk(
-    *, course_id: str, exam_ids: Sequence[int], usernames: Sequence[str], key: str, value: str
+    *,
+    course_id: str,
+    exam_ids: Sequence[int],
+    usernames: Sequence[str],
+    key: str,
+    value: str,
+    actor_id: int | None = None,
 ) -> list[BulkGrantResult]:
-    """Grant one allowance to every (exam, user) pair, in a fixed number of queries.
+    """Grant one allowance to every (exam, user) pair, in a fixed number of queries (plus a
+    few for each running attempt among them, whose deadline moves to match).
 
     Exams outside the course and unknown users fail on their own; the rest are granted.
     """
@@ -126,5 +158,13 @@ def allowance_grant_bulk(
                 unique_fields=["exam", "user", "key"],
                 update_fields=["value", "modified"],
             )
+            running = Attempt.objects.filter(
+                exam_id__in=exams,
+                user_id__in=users.values(),
+                archived_at__isnull=True,
+                status__in=RUNNING_STATUSES,
+            ).values_list("exam_id", "user_id")
+            for exam_id, user_id in running:
+                attempt_apply_allowances(exam_id=exam_id, user_id=user_id, actor_id=actor_id)
     log.info("Bulk allowance %s=%s: %s granted in %s", key, clean, len(rows), course_id)
     return results

@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from proctoring.allowances.models import Allowance
+from proctoring.allowances.selectors import allowance_values
 from proctoring.attempts import budget
 from proctoring.attempts.models import Attempt
 
 
 def attempt_allowances(*, exam_id: int, user_id: int) -> budget.Allowances:
     """The learner's time allowances on the exam, parsed."""
-    values = dict(
-        Allowance.objects.filter(exam_id=exam_id, user_id=user_id).values_list("key", "value")
-    )
-    return budget.Allowances.from_values(values)
+    return budget.Allowances.from_values(allowance_values(exam_id=exam_id, user_id=user_id))
 
 
 def attempt_clock_at_start(*, attempt: Attempt, started_at: datetime) -> dict[str, Any]:

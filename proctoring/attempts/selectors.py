@@ -36,7 +36,7 @@ def attempt_to_dict(attempt: Attempt) -> dict[str, Any]:
 
 
 def _current() -> Any:
-    return Attempt.objects.select_related("exam").filter(archived_at__isnull=True)
+    return Attempt.objects.select_related("exam__course").filter(archived_at__isnull=True)
 
 
 def attempt_get_current(*, exam_id: Any, user_id: Any) -> Attempt | None:
@@ -52,7 +52,7 @@ def attempt_get_by_id(*, attempt_id: Any) -> Attempt | None:
     pk = as_id(attempt_id)
     if pk is None:
         return None
-    attempt: Attempt | None = Attempt.objects.select_related("exam").filter(pk=pk).first()
+    attempt: Attempt | None = Attempt.objects.select_related("exam__course").filter(pk=pk).first()
     return attempt
 
 

@@ -173,7 +173,7 @@ def timeout_status(*, from_status: str, provider_settings: dict[str, Any]) -> At
     return AttemptStatus.TIMED_OUT if allowed else AttemptStatus.SUBMITTED
 
 
-def _lock_course_attempts(*, exam_id: int, user_id: int) -> None:
+def attempts_lock_for_cascade(*, exam_id: int, user_id: int) -> None:
     """Lock, in id order, every current attempt of the learner in the exam's course.
 
     A decline may cascade to the learner's other attempts of the course; taking all their
@@ -216,7 +216,7 @@ def attempt_update_status(
     with transaction.atomic():
         cascading = cascade_effects and statuses.is_a_cascadable_failure(target)
         if cascading and user_pk is not None:
-            _lock_course_attempts(exam_id=exam_pk, user_id=user_pk)
+            attempts_lock_for_cascade(exam_id=exam_pk, user_id=user_pk)
         attempt = (
             Attempt.objects.select_related("exam__course", "user")
             .select_for_update(of=("self",))
@@ -396,156 +396,3 @@ def _cascade_decline(
             cause=CAUSE_CASCADE,
         )
         effects.credit_for(user_id=user_id, exam=others[row.exam_id], to_status="declined")
-
-
-# --- Learner actions, staff review and reset (REST API v1, issue #3) -------------------------
-from proctoring.exceptions import AttemptActionNotAllowed, AttemptArchived, ExamNotActive  # noqa: E402
-
-_St = AttemptStatus
-_NOT_STARTED = frozenset({_St.CREATED, _St.DOWNLOAD_SOFTWARE_CLICKED, _St.READY_TO_START})
-# What a learner may do to its own attempt: action -> (the status it leads to, from which
-# statuses). Asking again for the status the attempt already has is harmless (rule 4).
-LEARNER_ACTIONS: dict[str, tuple[AttemptStatus, frozenset[AttemptStatus]]] = {
-    "start": (_St.STARTED, _NOT_STARTED),
-    "stop": (_St.READY_TO_SUBMIT, frozenset({_St.STARTED})),
-    "submit": (_St.SUBMITTED, frozenset({_St.STARTED, _St.READY_TO_SUBMIT})),
-    "decline": (_St.DECLINED, _NOT_STARTED),
-    "error": (_St.ERROR, _NOT_STARTED | {_St.STARTED, _St.READY_TO_SUBMIT}),
-}
-# The verdicts course staff give a completed attempt, and the statuses they can be given to.
-REVIEW_STATUSES = frozenset({_St.VERIFIED, _St.REJECTED, _St.SECOND_REVIEW_REQUIRED})
-REVIEWABLE_STATUSES = frozenset(
-    {_St.SUBMITTED, _St.SECOND_REVIEW_REQUIRED, _St.VERIFIED, _St.REJECTED}
-)
-CAUSE_RESET = "reset"
-
-
-def _lock_current_attempt(*, attempt_id: int, cascading: bool = False) -> Attempt:
-    """The attempt, locked, which must not be archived.
-
-    A cascading change locks the learner's attempts of the course first, in the order
-    ``attempt_update_status`` takes them, so that two cascades cannot deadlock.
-    """
-    attempt = Attempt.objects.filter(pk=attempt_id).only("exam_id", "user_id").first()
-    if attempt is None:
-        raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
-    if cascading:
-        _lock_course_attempts(exam_id=attempt.exam_id, user_id=attempt.user_id)
-    locked = (
-        Attempt.objects.select_for_update(of=("self",)).select_related("exam").get(pk=attempt_id)
-    )
-    if locked.archived_at is not None:
-        raise AttemptArchived(f"Attempt {attempt_id} was reset; it cannot change any more.")
-    return locked
-
-
-def _reload(attempt_id: int) -> Attempt:
-    return Attempt.objects.select_related("exam").get(pk=attempt_id)
-
-
-def attempt_create_for_learner(
-    *, exam_id: int, user_id: int, taking_as_proctored: bool = False, start: bool = False
-) -> Attempt:
-    """The learner creates its attempt on an active exam, and may start the clock at once.
-
-    Only a proctored exam can be taken as proctored.
-    """
-    exam = exam_get(exam_id=exam_id)
-    if not exam.is_active:
-        raise ExamNotActive(f"Exam {exam_id} is not active.")
-    with transaction.atomic():
-        attempt = attempt_create(
-            exam_id=exam.pk,
-            user_id=user_id,
-            taking_as_proctored=taking_as_proctored and exam.is_proctored,
-            actor_id=user_id,
-            cause="learner:create",
-        )
-        if start:
-            attempt_update_status(
-                exam_id=exam.pk,
-                user_id=user_id,
-                to_status=_St.STARTED,
-                actor_id=user_id,
-                cause="learner:start",
-            )
-    return _reload(attempt.pk)
-
-
-def attempt_act(*, attempt_id: int, action: str, actor_id: int) -> Attempt:
-    """Apply a learner's action (start, stop, submit, decline, error) to its attempt."""
-    if action not in LEARNER_ACTIONS:
-        raise AttemptActionNotAllowed(f"{action!r} is not an action on an attempt.")
-    target, sources = LEARNER_ACTIONS[action]
-    with transaction.atomic():
-        attempt = _lock_current_attempt(
-            attempt_id=attempt_id, cascading=statuses.is_a_cascadable_failure(target)
-        )
-        if attempt.status != target and attempt.status not in sources:
-            raise AttemptActionNotAllowed(
-                f"An attempt that is {attempt.status} cannot {action}: it must be one of "
-                f"{', '.join(sorted(sources))}."
-            )
-        attempt_update_status(
-            exam_id=attempt.exam_id,
-            user_id=attempt.user_id,
-            to_status=target,
-            actor_id=actor_id,
-            cause=f"learner:{action}",
-        )
-    return _reload(attempt_id)
-
-
-def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Attempt:
-    """Course staff give a completed attempt a verdict: verified, rejected or second review."""
-    target = statuses.parse_status(status)
-    if target is None or target not in REVIEW_STATUSES:
-        raise InvalidAttemptStatus(
-            f"{status!r} is not a review verdict: use one of {', '.join(sorted(REVIEW_STATUSES))}."
-        )
-    with transaction.atomic():
-        attempt = _lock_current_attempt(attempt_id=attempt_id)
-        if attempt.status not in REVIEWABLE_STATUSES:
-            raise AttemptActionNotAllowed(
-                f"An attempt that is {attempt.status} cannot be reviewed: it must be one of "
-                f"{', '.join(sorted(REVIEWABLE_STATUSES))}."
-            )
-        attempt_update_status(
-            exam_id=attempt.exam_id,
-            user_id=attempt.user_id,
-            to_status=target,
-            actor_id=actor_id,
-            cause="staff:review",
-        )
-    return _reload(attempt_id)
-
-
-def attempt_reset(*, attempt_id: int, actor_id: int | None) -> Attempt:
-    """Archive the attempt with its history so the learner can start over.
-
-    The attempt keeps its rows; its credit requirement status is removed, as the reference
-    does when an attempt is removed.
-    """
-    with transaction.atomic():
-        attempt = _lock_current_attempt(attempt_id=attempt_id)
-        moment = now()
-        Attempt.objects.filter(pk=attempt.pk).update(archived_at=moment, modified=moment)
-        AttemptHistory.objects.create(
-            attempt=attempt,
-            from_status=attempt.status,
-            to_status=attempt.status,
-            changed_at=moment,
-            actor_id=actor_id,
-            cause=CAUSE_RESET,
-        )
-        service = get_runtime_service("credit")
-        remove = getattr(service, "remove_credit_requirement_status", None)
-        if callable(remove):
-            remove(
-                user_id=attempt.user_id,
-                course_key_or_id=attempt.exam.course_id,
-                req_namespace=CREDIT_NAMESPACE,
-                req_name=attempt.exam.content_id,
-            )
-    log.info("Attempt %s reset by %s", attempt_id, actor_id)
-    return _reload(attempt_id)

@@ -1,54 +1,63 @@
-"""The clock of an attempt, as pure functions of stored values and the current time."""
+"""What a page needs to show an attempt's timer, read from the stored clock (no writes)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from proctoring.allowances.selectors import allowance_values, allowed_time_minutes
+from proctoring.attempts import budget
+from proctoring.attempts.budget_services import attempt_allowances
 from proctoring.attempts.models import Attempt
-from proctoring.attempts.statuses import is_completed_status
-
-
-def attempt_time_remaining_seconds(
-    *, status: str, started_at: datetime | None, allowed_minutes: float | None, now: datetime
-) -> int | None:
-    """Seconds left on the attempt's clock: started_at + allowed time - now, never below 0.
-
-    None while the clock has not started or when the exam has no time limit; 0 once the
-    attempt is completed.
-    """
-    if started_at is None or allowed_minutes is None:
-        return None
-    if is_completed_status(status):
-        return 0
-    # In float seconds: no allowance, however large, overflows a timedelta.
-    left = (started_at - now).total_seconds() + allowed_minutes * 60
-    return max(0, math.floor(left)) if math.isfinite(left) else None
+from proctoring.attempts.statuses import RUNNING_STATUSES, is_completed_status
+from proctoring.attempts.timekeeping import attempt_status_at_deadline
 
 
 @dataclass(frozen=True)
 class AttemptClock:
-    """What a page needs to show an attempt's timer."""
+    """An attempt's timer at ``now``."""
 
-    allowed_minutes: float | None
-    remaining_seconds: int | None
     now: datetime
+    allowed_seconds: int | None  # the learner's own allowed time
+    deadline_at: datetime | None
+    remaining_seconds: int | None  # 0 once completed or past the deadline; None before start
+    paused: bool
+    low_threshold_seconds: int | None  # warn when this little time is left (20%)
+    critical_threshold_seconds: int | None  # and again here (5%)
+    status_at_deadline: str | None  # what the expiry job will make of a running attempt
+
+    @property
+    def allowed_minutes(self) -> float | None:
+        return self.allowed_seconds / 60 if self.allowed_seconds is not None else None
 
 
 def attempt_clock(*, attempt: Attempt, now: datetime) -> AttemptClock:
-    """The attempt's clock at ``now``; reads the learner's allowances once the clock runs."""
-    exam = attempt.exam
-    allowed = None
-    if exam.time_limit_mins is not None:
-        allowances = (
-            allowance_values(exam_id=exam.pk, user_id=attempt.user_id)
-            if attempt.started_at is not None
-            else {}
+    """The attempt's clock. A started attempt is read from its stored clock in no query
+    (the exam and its course must be loaded with it); before the start, the allowed time the
+    learner would get is computed from its allowances."""
+    if attempt.started_at is None:
+        allowed = budget.allowed_seconds(
+            time_limit_mins=attempt.exam.time_limit_mins,
+            allowances=attempt_allowances(exam_id=attempt.exam_id, user_id=attempt.user_id),
         )
-        allowed = allowed_time_minutes(time_limit_mins=exam.time_limit_mins, allowances=allowances)
-    remaining = attempt_time_remaining_seconds(
-        status=attempt.status, started_at=attempt.started_at, allowed_minutes=allowed, now=now
+        remaining = None
+    else:
+        allowed = attempt.allowed_time_seconds
+        remaining = (
+            0
+            if is_completed_status(attempt.status)
+            else budget.remaining_seconds(
+                deadline_at=attempt.deadline_at, now=now, paused_at=attempt.paused_at
+            )
+        )
+    thresholds = budget.warning_thresholds(allowed)
+    running = attempt.status in RUNNING_STATUSES and attempt.deadline_at is not None
+    return AttemptClock(
+        now=now,
+        allowed_seconds=allowed,
+        deadline_at=attempt.deadline_at,
+        remaining_seconds=remaining,
+        paused=attempt.paused_at is not None,
+        low_threshold_seconds=thresholds[0] if thresholds else None,
+        critical_threshold_seconds=thresholds[1] if thresholds else None,
+        status_at_deadline=attempt_status_at_deadline(attempt=attempt) if running else None,
     )
-    return AttemptClock(allowed_minutes=allowed, remaining_seconds=remaining, now=now)

@@ -77,6 +77,19 @@ urlpatterns = [
     path(
         "attempts/<id:attempt_id>/reset", attempts.AttemptResetApi.as_view(), name="attempt-reset"
     ),
+    path(
+        "attempts/<id:attempt_id>/time",
+        attempts.AttemptAddTimeApi.as_view(),
+        name="attempt-add-time",
+    ),
+    path(
+        "attempts/<id:attempt_id>/pause", attempts.AttemptPauseApi.as_view(), name="attempt-pause"
+    ),
+    path(
+        "attempts/<id:attempt_id>/resume",
+        attempts.AttemptResumeApi.as_view(),
+        name="attempt-resume",
+    ),
     # Under a course.
     path(f"{C}/roles", courses.CourseRoleListApi.as_view(), name="course-role-list"),
     path(f"{C}/roles/<name:username>", courses.CourseRoleApi.as_view(), name="course-role"),

@@ -3,7 +3,6 @@
 import pytest
 
 from proctoring.allowances.models import Allowance
-from proctoring.allowances.selectors import allowed_time_minutes
 from proctoring.allowances.services import allowance_value_clean
 from proctoring.exceptions import InvalidAllowance
 from tests.factories import ExamFactory
@@ -125,23 +124,3 @@ def test_a_bulk_grant_costs_a_fixed_number_of_queries(world, django_assert_max_n
     with django_assert_max_num_queries(9):
         client.post(f"/api/v1/courses/{COURSE_ID}/allowances/bulk", body, format="json")
     assert Allowance.objects.count() == 20
-
-
-@pytest.mark.parametrize(
-    ("limit", "allowances", "expected"),
-    [
-        (None, {"additional_time_granted": "10"}, None),
-        (60, {}, 60),
-        (60, {"additional_time_granted": "15"}, 75),
-        (60, {"time_multiplier": "1.5"}, 90),
-        (60, {"time_multiplier": "1.5", "additional_time_granted": "10"}, 100),
-        (60, {"time_multiplier": "bad", "additional_time_granted": "bad"}, 60),
-        (60, {"time_multiplier": "-2"}, 60),
-        (60, {"time_multiplier": "inf"}, 60),
-        (1, {"additional_time_granted": "999999999999"}, 1_000_000_000_000),
-    ],
-)
-def test_allowed_time_is_the_limit_times_the_multiplier_plus_the_extra_minutes(
-    limit, allowances, expected
-):
-    assert allowed_time_minutes(time_limit_mins=limit, allowances=allowances) == expected

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt, AttemptHistory
+from proctoring.attempts.services import attempt_update_status
 from proctoring.credit.models import CreditRequirementStatus
 from tests.factories import ExamFactory
 from tests.rest.conftest import client_for
@@ -154,20 +155,26 @@ def test_only_the_owner_acts_on_an_attempt(world):
         assert response.json()["code"] == "not_attempt_owner"
 
 
-def test_time_remaining_counts_allowances(world):
+def _start_in_the_past(world, monkeypatch, ago):
+    """Start the learner's attempt as if ``ago`` had passed since."""
+    then = timezone.now() - ago
+    with monkeypatch.context() as patched:
+        patched.setattr("django.utils.timezone.now", lambda: then)
+        attempt_update_status(exam_id=world.exam.pk, user_id=world.learner.pk, to_status="started")
+
+
+def test_time_remaining_counts_allowances(world, monkeypatch):
     Allowance.objects.create(
         exam=world.exam, user=world.learner, key="additional_time_granted", value="30"
     )
-    started_at = timezone.now() - timedelta(minutes=10)
-    Attempt.objects.filter(pk=world.attempt.pk).update(status="started", started_at=started_at)
+    _start_in_the_past(world, monkeypatch, timedelta(minutes=10))
     body = client_for(world, "learner").get(f"/api/v1/attempts/{world.attempt.pk}").json()
     assert body["allowed_time_limit_mins"] == 90
     assert 80 * 60 - 5 <= body["time_remaining_seconds"] <= 80 * 60
 
 
-def test_time_remaining_never_goes_below_zero(world):
-    started_at = timezone.now() - timedelta(hours=5)
-    Attempt.objects.filter(pk=world.attempt.pk).update(status="started", started_at=started_at)
+def test_time_remaining_never_goes_below_zero(world, monkeypatch):
+    _start_in_the_past(world, monkeypatch, timedelta(hours=5))
     body = client_for(world, "learner").get(f"/api/v1/attempts/{world.attempt.pk}").json()
     assert body["time_remaining_seconds"] == 0
 

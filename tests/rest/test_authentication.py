@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from proctoring.accounts.models import ApiKey, PlatformIdentity
 from proctoring.accounts.services import api_key_create, api_key_revoke
-from proctoring.attempts.models import Attempt
+from proctoring.attempts.services import attempt_create, attempt_update_status
 from proctoring.courses.models import CourseRole
 from tests.factories import UserFactory
 from tests.rest.conftest import COURSE_ID, JWT_SECRET, _free_port, bearer, mint
@@ -179,8 +179,8 @@ def test_the_poll_of_a_running_attempt_takes_at_most_3_queries_with_a_jwt(
     token = mint("alice-1", preferred_username="alice2")
     _get(ACTIVE, **bearer(token))  # first sight: the user and identity are made
     user = User.objects.get(username="alice2")
-    attempt = Attempt.objects.create(exam=world.exam, user=user, status="started")
-    Attempt.objects.filter(pk=attempt.pk).update(started_at=world.attempt.created)
+    attempt = attempt_create(exam_id=world.exam.pk, user_id=user.pk)
+    attempt_update_status(exam_id=world.exam.pk, user_id=user.pk, to_status="started")
     client = APIClient()
     with django_assert_max_num_queries(3):
         response = client.get(f"/api/v1/attempts/{attempt.pk}", **bearer(token))

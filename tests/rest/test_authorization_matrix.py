@@ -14,6 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt
+from proctoring.attempts.services import attempt_update_status
+from proctoring.attempts.timekeeping import attempt_pause
 from proctoring.courses.models import CourseRole
 from tests.factories import ExamFactory
 from tests.rest.conftest import World, client_for
@@ -58,6 +60,15 @@ def _give_alice_an_allowance(w: World) -> None:
     Allowance.objects.create(exam=w.exam, user=w.learner, key="time_multiplier", value="2")
 
 
+def _start(w: World) -> None:
+    attempt_update_status(exam_id=w.exam.pk, user_id=w.learner.pk, to_status="started")
+
+
+def _start_and_pause(w: World) -> None:
+    _start(w)
+    attempt_pause(attempt_id=w.attempt.pk, actor_id=None, reason="set up")
+
+
 def _fresh_exam(w: World) -> dict[str, Any]:
     return {"exam_id": ExamFactory(course=w.course).pk}
 
@@ -86,6 +97,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         _attempt("/review"), STAFF_ONLY, body=lambda w: {"status": "verified"}, status="submitted"
     ),
     ("attempt-reset", "POST"): Row(_attempt("/reset"), STAFF_ONLY),
+    ("attempt-add-time", "POST"): Row(
+        _attempt("/time"), STAFF_ONLY, body=lambda w: {"minutes": 10}, setup=_start
+    ),
+    ("attempt-pause", "POST"): Row(_attempt("/pause"), STAFF_ONLY, setup=_start),
+    ("attempt-resume", "POST"): Row(_attempt("/resume"), STAFF_ONLY, setup=_start_and_pause),
     ("course", "GET"): Row(_course(), STAFF_ONLY),
     ("course", "PUT"): Row(
         _course(), (401, 403, 403, 403, 403, 200, 200), body=lambda w: {"display_name": "D"}

@@ -22,7 +22,7 @@ from proctoring.exams.selectors import exam_get_in_course
 from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import IsCourseStaff
 from proctoring.rest.schema import errors
-from proctoring.rest.v1.common import StrictSerializer
+from proctoring.rest.v1.common import StrictSerializer, user_id_of
 
 MAX_BULK_EXAMS = 100
 MAX_BULK_USERS = 1000
@@ -94,7 +94,11 @@ class AllowanceDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         user = user_get_by_username(username=username)
         allowance, created = allowance_grant(
-            exam=exam, user_id=user.pk, key=key, value=serializer.validated_data["value"]
+            exam=exam,
+            user_id=user.pk,
+            key=key,
+            value=serializer.validated_data["value"],
+            actor_id=user_id_of(request),
         )
         return Response(
             AllowanceOutput(allowance).data,
@@ -112,7 +116,7 @@ class AllowanceDetailApi(APIView):
     ) -> Response:
         exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
         user = user_get_by_username(username=username)
-        allowance_revoke(exam=exam, user_id=user.pk, key=key)
+        allowance_revoke(exam=exam, user_id=user.pk, key=key, actor_id=user_id_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -153,5 +157,7 @@ class AllowanceBulkGrantApi(APIView):
     def post(self, request: Request, course_id: str) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        results = allowance_grant_bulk(course_id=course_id, **serializer.validated_data)
+        results = allowance_grant_bulk(
+            course_id=course_id, actor_id=user_id_of(request), **serializer.validated_data
+        )
         return Response({"results": self.ResultSerializer(results, many=True).data})

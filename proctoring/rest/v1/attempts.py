@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from proctoring.attempts import services
+from proctoring.attempts import actions, timekeeping
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.selectors import (
     attempt_get_active_for_user,
@@ -51,24 +51,58 @@ class _AttemptFields(serializers.Serializer[Attempt]):
 
 
 class AttemptOutput(_AttemptFields):
-    """An attempt as its learner's page polls it: status and clock."""
+    """An attempt as its learner's page polls it: status and clock.
 
-    allowed_time_limit_mins = serializers.FloatField(
-        allow_null=True, help_text="The time limit with the learner's allowances, in minutes."
+    Reading never changes the attempt: past the deadline it shows no time left and the status
+    the expiry job will give (``status_at_deadline``) until the job has run.
+    """
+
+    server_time = serializers.DateTimeField(help_text="The server's current time.")
+    deadline_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the time runs out: fixed at start, moved by added time, pauses and "
+        "allowance changes.",
     )
     time_remaining_seconds = serializers.IntegerField(
-        allow_null=True, help_text="started_at + allowed time - server_time; null before start."
+        allow_null=True,
+        help_text="Seconds left before the deadline (frozen while paused); null before start.",
     )
-    server_time = serializers.DateTimeField(help_text="The server's current time.")
+    allowed_time_seconds = serializers.IntegerField(
+        allow_null=True, help_text="The learner's own allowed time, allowances included."
+    )
+    allowed_time_limit_mins = serializers.FloatField(
+        allow_null=True, help_text="The same, in minutes."
+    )
+    paused = serializers.BooleanField(help_text="Whether course staff paused the clock.")
+    low_threshold_seconds = serializers.IntegerField(
+        allow_null=True, help_text="Warn when this little time is left (20% of the allowed time)."
+    )
+    critical_threshold_seconds = serializers.IntegerField(
+        allow_null=True, help_text="Warn again when this little is left (5%)."
+    )
+    status_at_deadline = serializers.ChoiceField(
+        choices=CHOICES,
+        allow_null=True,
+        help_text="The status a running attempt gets when its time runs out.",
+    )
 
 
 def render_attempt(attempt: Attempt) -> dict[str, Any]:
     """The attempt and its clock, as ``AttemptOutput``."""
     clock = attempt_clock(attempt=attempt, now=now())
     data = dict(_AttemptFields(attempt).data)
-    data["allowed_time_limit_mins"] = clock.allowed_minutes
-    data["time_remaining_seconds"] = clock.remaining_seconds
-    data["server_time"] = serializers.DateTimeField().to_representation(clock.now)
+    when = serializers.DateTimeField()
+    data.update(
+        server_time=when.to_representation(clock.now),
+        deadline_at=when.to_representation(clock.deadline_at) if clock.deadline_at else None,
+        time_remaining_seconds=clock.remaining_seconds,
+        allowed_time_seconds=clock.allowed_seconds,
+        allowed_time_limit_mins=clock.allowed_minutes,
+        paused=clock.paused,
+        low_threshold_seconds=clock.low_threshold_seconds,
+        critical_threshold_seconds=clock.critical_threshold_seconds,
+        status_at_deadline=clock.status_at_deadline,
+    )
     return data
 
 
@@ -97,7 +131,7 @@ class AttemptCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attempt = services.attempt_create_for_learner(
+        attempt = actions.attempt_create_for_learner(
             user_id=user_id_of(request), **serializer.validated_data
         )
         return Response(render_attempt(attempt), status=status.HTTP_201_CREATED)
@@ -152,7 +186,7 @@ def _action_view(action: str, summary: str) -> type[APIView]:
         )
         def post(self, request: Request, attempt_id: int) -> Response:
             check_attempt_owner(request, _attempt(attempt_id))
-            attempt = services.attempt_act(
+            attempt = actions.attempt_act(
                 attempt_id=attempt_id, action=action, actor_id=user_id_of(request)
             )
             return Response(render_attempt(attempt))
@@ -175,7 +209,7 @@ class AttemptReviewApi(APIView):
     permission_classes = [IsCourseStaff]
 
     class InputSerializer(StrictSerializer):
-        status = serializers.ChoiceField(choices=sorted(str(s) for s in services.REVIEW_STATUSES))
+        status = serializers.ChoiceField(choices=sorted(str(s) for s in actions.REVIEW_STATUSES))
 
     @extend_schema(
         operation_id="attempt_review",
@@ -186,7 +220,7 @@ class AttemptReviewApi(APIView):
         check_attempt_staff(request, _attempt(attempt_id))
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attempt = services.attempt_review(
+        attempt = actions.attempt_review(
             attempt_id=attempt_id,
             status=serializer.validated_data["status"],
             actor_id=user_id_of(request),
@@ -206,8 +240,70 @@ class AttemptResetApi(APIView):
     )
     def post(self, request: Request, attempt_id: int) -> Response:
         check_attempt_staff(request, _attempt(attempt_id))
-        attempt = services.attempt_reset(attempt_id=attempt_id, actor_id=user_id_of(request))
+        attempt = actions.attempt_reset(attempt_id=attempt_id, actor_id=user_id_of(request))
         return Response(render_attempt(attempt))
+
+
+class AttemptAddTimeApi(APIView):
+    """Course staff add minutes to a running attempt; its deadline moves by that much."""
+
+    permission_classes = [IsCourseStaff]
+
+    class InputSerializer(StrictSerializer):
+        minutes = serializers.IntegerField(min_value=1, max_value=timekeeping.MAX_ADDED_MINUTES)
+        reason = serializers.CharField(max_length=500, required=False, default="")
+
+    @extend_schema(
+        operation_id="attempt_add_time",
+        request=InputSerializer,
+        responses={200: AttemptOutput, **errors(404, 409)},
+    )
+    def post(self, request: Request, attempt_id: int) -> Response:
+        check_attempt_staff(request, _attempt(attempt_id))
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        timekeeping.attempt_add_time(
+            attempt_id=attempt_id, actor_id=user_id_of(request), **serializer.validated_data
+        )
+        return Response(render_attempt(_attempt(attempt_id)))
+
+
+class ClockChangeInput(StrictSerializer):
+    reason = serializers.CharField(max_length=500, required=False, default="")
+
+
+def _clock_view(action: str, summary: str) -> type[APIView]:
+    """Course staff pause or resume a running attempt's clock (a learner cannot)."""
+    change = {"pause": timekeeping.attempt_pause, "resume": timekeeping.attempt_resume}[action]
+
+    class AttemptClockApi(APIView):
+        permission_classes = [IsCourseStaff]
+        InputSerializer = ClockChangeInput
+
+        @extend_schema(
+            operation_id=f"attempt_{action}",
+            summary=summary,
+            request=ClockChangeInput,
+            responses={200: AttemptOutput, **errors(404, 409)},
+        )
+        def post(self, request: Request, attempt_id: int) -> Response:
+            check_attempt_staff(request, _attempt(attempt_id))
+            serializer = self.InputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            change(
+                attempt_id=attempt_id,
+                actor_id=user_id_of(request),
+                reason=serializer.validated_data["reason"],
+            )
+            return Response(render_attempt(_attempt(attempt_id)))
+
+    AttemptClockApi.__name__ = f"Attempt{action.capitalize()}Api"
+    AttemptClockApi.__qualname__ = AttemptClockApi.__name__
+    return AttemptClockApi
+
+
+AttemptPauseApi = _clock_view("pause", "Pause the clock (course staff)")
+AttemptResumeApi = _clock_view("resume", "Resume the clock; the deadline moves by the pause")
 
 
 class AttemptListItem(serializers.Serializer[Attempt]):
