@@ -20,7 +20,7 @@ from proctoring.attempts.services import (
     attempts_lock_for_cascade,
 )
 from proctoring.attempts.statuses import AttemptStatus
-from proctoring.attempts.timekeeping import attempt_submit_in_time
+from proctoring.attempts.timekeeping import attempt_submit_locked
 from proctoring.core.clock import now
 from proctoring.exams.selectors import exam_get
 from proctoring.exceptions import (
@@ -61,14 +61,21 @@ def _lock_current_attempt(*, attempt_id: int, cascading: bool = False) -> Attemp
     A cascading change locks the learner's attempts of the course first, in the order
     ``attempt_update_status`` takes them, so that two cascades cannot deadlock.
     """
-    attempt = Attempt.objects.filter(pk=attempt_id).only("exam_id", "user_id").first()
-    if attempt is None:
-        raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
     if cascading:
+        attempt = Attempt.objects.filter(pk=attempt_id).only("exam_id", "user_id").first()
+        if attempt is None:
+            raise StudentExamAttemptDoesNotExistsException(
+                f"There is no attempt with id {attempt_id}."
+            )
         attempts_lock_for_cascade(exam_id=attempt.exam_id, user_id=attempt.user_id)
     locked = (
-        Attempt.objects.select_for_update(of=("self",)).select_related("exam").get(pk=attempt_id)
+        Attempt.objects.select_for_update(of=("self",))
+        .select_related("exam")
+        .filter(pk=attempt_id)
+        .first()
     )
+    if locked is None:
+        raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
     if locked.archived_at is not None:
         raise AttemptArchived(f"Attempt {attempt_id} was reset; it cannot change any more.")
     return locked
@@ -125,12 +132,7 @@ def attempt_act(*, attempt_id: int, action: str, actor_id: int) -> Attempt:
         if target == _St.SUBMITTED:
             # The clock's rule, under the lock taken above: accepted up to the grace period
             # after the deadline; later, the attempt is timed out, which must commit.
-            try:
-                attempt_submit_in_time(
-                    attempt_id=attempt_id, actor_id=actor_id, cause="learner:submit"
-                )
-            except AttemptDeadlinePassed as exc:
-                late = exc
+            late = attempt_submit_locked(attempt=attempt, actor_id=actor_id)
         else:
             attempt_update_status(
                 exam_id=attempt.exam_id,

@@ -225,39 +225,54 @@ def attempt_time_out(
     )
 
 
+def attempt_submit_locked(
+    *, attempt: Attempt, actor_id: int | None, cause: str = "learner:submit"
+) -> AttemptDeadlinePassed | None:
+    """Submit an attempt the caller holds the row lock of, if in time.
+
+    In time means up to the grace period after the deadline (a paused clock is always in
+    time). Later, the attempt is timed out instead (its deadline as ``completed_at``) and the
+    error to raise is returned: the caller raises it once the time-out has committed.
+    """
+    late = (
+        attempt.status in RUNNING_STATUSES
+        and attempt.paused_at is None
+        and budget.is_past_deadline(
+            deadline_at=attempt.deadline_at,
+            now=now(),
+            grace_seconds=settings.PROCTORING_SUBMIT_GRACE_SECONDS,
+        )
+    )
+    if not late:
+        attempt_update_status(
+            exam_id=attempt.exam_id,
+            user_id=attempt.user_id,
+            to_status=AttemptStatus.SUBMITTED,
+            actor_id=actor_id,
+            cause=cause,
+        )
+        return None
+    attempt_time_out(attempt=attempt, actor_id=actor_id, cause="late submission")
+    return AttemptDeadlinePassed(
+        f"The time for this exam ran out at {attempt.deadline_at:%Y-%m-%d %H:%M:%S} UTC; the "
+        "attempt was timed out and the submission was not accepted."
+    )
+
+
 def attempt_submit_in_time(
     *, attempt_id: int, actor_id: int | None, cause: str = "learner:submit"
-) -> int | None:
+) -> None:
     """The learner submits: accepted up to the grace period after the deadline; later, the
     attempt is timed out instead and ``AttemptDeadlinePassed`` is raised."""
-    attempt = Attempt.objects.filter(pk=attempt_id).only("exam_id", "user_id").first()
-    if attempt is None:
-        raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update(of=("self",)).get(pk=attempt_id)
-        late = (
-            locked.status in RUNNING_STATUSES
-            and locked.paused_at is None
-            and budget.is_past_deadline(
-                deadline_at=locked.deadline_at,
-                now=now(),
-                grace_seconds=settings.PROCTORING_SUBMIT_GRACE_SECONDS,
+        locked = Attempt.objects.select_for_update(of=("self",)).filter(pk=attempt_id).first()
+        if locked is None:
+            raise StudentExamAttemptDoesNotExistsException(
+                f"There is no attempt with id {attempt_id}."
             )
-        )
-        if not late:
-            return attempt_update_status(
-                exam_id=locked.exam_id,
-                user_id=locked.user_id,
-                to_status=AttemptStatus.SUBMITTED,
-                actor_id=actor_id,
-                cause=cause,
-            )
-        attempt_time_out(attempt=locked, actor_id=actor_id, cause="late submission")
-    deadline_at = locked.deadline_at
-    raise AttemptDeadlinePassed(
-        f"The time for this exam ran out at {deadline_at:%Y-%m-%d %H:%M:%S} UTC; the attempt "
-        "was timed out and the submission was not accepted."
-    )
+        late = attempt_submit_locked(attempt=locked, actor_id=actor_id, cause=cause)
+    if late is not None:
+        raise late
 
 
 def attempts_expire_overdue(
