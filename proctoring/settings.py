@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Off unless PROCTORING_QUERY_COUNT_HEADER is true: then X-Query-Count (benchmarks).
+    "proctoring.core.middleware.QueryCountHeaderMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -174,6 +176,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+
+# Benchmarks: each response tells in X-Query-Count how many SQL statements it made. Off in
+# production (it costs little, but tells the outside about the service's queries).
+PROCTORING_QUERY_COUNT_HEADER = env_bool("PROCTORING_QUERY_COUNT_HEADER", False)
 
 LOGGING = {
     "version": 1,

@@ -1,25 +1,50 @@
 #!/usr/bin/env bash
-# Runs the benchmark (`proctoring bench`) on a fresh SQLite file, then on a fresh PostgreSQL
-# database (BENCH_DATABASE_URL, dropped and created again: its name must contain "bench").
-# Writes var/bench/sqlite.json and var/bench/postgresql.json and prints both.
-# Arguments go to `proctoring bench`, e.g. ./scripts/bench.sh --learners 50
+# Runs the benchmarks on fresh SQLite files, then on a fresh PostgreSQL database
+# (BENCH_DATABASE_URL, dropped and created again: its name must contain "bench"):
+#   1. `proctoring bench`: the Python API, one call at a time (sqlite.json, postgresql.json);
+#   2. `proctoring bench_expiry`: the expiry job on BENCH_EXPIRY_ATTEMPTS (10000) overdue
+#      attempts (expiry-sqlite.json, expiry-postgresql.json);
+#   3. scripts/bench_http.py: the REST API under gunicorn, the in-exam poll and a submit, with
+#      concurrent clients (http-sqlite.json, http-postgresql.json); it fails the run when a
+#      request fails or the poll makes more than 3 SQL statements.
+# Writes them to var/bench/ and prints them. Arguments go to `proctoring bench`, e.g.
+# ./scripts/bench.sh --learners 50; BENCH_HTTP_OPTIONS go to bench_http.py (--threads 8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 OUT="$PWD/var/bench"
 BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/proctoring_bench}"
+BENCH_EXPIRY_ATTEMPTS="${BENCH_EXPIRY_ATTEMPTS:-10000}"
+read -r -a HTTP_OPTIONS <<<"${BENCH_HTTP_OPTIONS:-}"
 export PROCTORING_DATA_DIR="$OUT"
 mkdir -p "$OUT"
 
+fresh_sqlite() {  # fresh_sqlite NAME: delete and migrate var/bench/NAME.sqlite3; print its URL
+    rm -f "$OUT/$1.sqlite3" "$OUT/$1.sqlite3-wal" "$OUT/$1.sqlite3-shm"
+    DATABASE_URL="sqlite:///$OUT/$1.sqlite3" "$BIN/proctoring" migrate --noinput -v0
+    echo "sqlite:///$OUT/$1.sqlite3"
+}
+
+rm -f "$OUT/sqlite.json" "$OUT/expiry-sqlite.json" "$OUT/http-sqlite.json"
 echo "== bench on SQLite ($OUT/bench.sqlite3)" >&2
-rm -f "$OUT/bench.sqlite3" "$OUT/bench.sqlite3-wal" "$OUT/bench.sqlite3-shm" "$OUT/sqlite.json"
-SQLITE_URL="sqlite:///$OUT/bench.sqlite3"
-DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" migrate --noinput -v0
+SQLITE_URL=$(fresh_sqlite bench)
 DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench --output "$OUT/sqlite.json" "$@"
 echo
 
+echo "== expiry bench on SQLite ($OUT/expiry.sqlite3, $BENCH_EXPIRY_ATTEMPTS attempts)" >&2
+SQLITE_URL=$(fresh_sqlite expiry)
+DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench_expiry \
+    --attempts "$BENCH_EXPIRY_ATTEMPTS" --output "$OUT/expiry-sqlite.json"
+echo
+
+echo "== HTTP bench on SQLite ($OUT/http.sqlite3, gunicorn)" >&2
+SQLITE_URL=$(fresh_sqlite http)
+"$BIN/python" scripts/bench_http.py --database-url "$SQLITE_URL" \
+    --output "$OUT/http-sqlite.json" ${HTTP_OPTIONS[@]+"${HTTP_OPTIONS[@]}"}
+echo
+
 echo "== bench on PostgreSQL ($BENCH_DATABASE_URL)" >&2
-rm -f "$OUT/postgresql.json"
+rm -f "$OUT/postgresql.json" "$OUT/expiry-postgresql.json" "$OUT/http-postgresql.json"
 if ! "$BIN/python" scripts/db_reachable.py "$BENCH_DATABASE_URL"; then
     echo "PostgreSQL is not reachable: PostgreSQL bench skipped." >&2
     exit 0
@@ -49,4 +74,15 @@ with psycopg.connect(
 PY
 DATABASE_URL="$BENCH_DATABASE_URL" "$BIN/proctoring" migrate --noinput -v0
 DATABASE_URL="$BENCH_DATABASE_URL" "$BIN/proctoring" bench --output "$OUT/postgresql.json" "$@"
+echo
+
+# The API bench leaves no running attempt behind: the expiry job finds only its own.
+echo "== expiry bench on PostgreSQL ($BENCH_EXPIRY_ATTEMPTS attempts)" >&2
+DATABASE_URL="$BENCH_DATABASE_URL" "$BIN/proctoring" bench_expiry \
+    --attempts "$BENCH_EXPIRY_ATTEMPTS" --output "$OUT/expiry-postgresql.json"
+echo
+
+echo "== HTTP bench on PostgreSQL (gunicorn)" >&2
+"$BIN/python" scripts/bench_http.py --database-url "$BENCH_DATABASE_URL" \
+    --output "$OUT/http-postgresql.json" ${HTTP_OPTIONS[@]+"${HTTP_OPTIONS[@]}"}
 echo
