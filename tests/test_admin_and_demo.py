@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from proctoring import api
+from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.core.management.commands.load_demo_data import DEMO_COURSE_ID
 from proctoring.courses.models import CourseRole
@@ -21,6 +22,7 @@ ADMIN_LISTS = [
     "admin:exams_exam_changelist",
     "admin:attempts_attempt_changelist",
     "admin:attempts_attempthistory_changelist",
+    "admin:attempts_attempttimechange_changelist",
     "admin:allowances_allowance_changelist",
     "admin:credit_creditrequirementstatus_changelist",
 ]
@@ -96,3 +98,29 @@ def test_demo_data_loads_twice_without_duplicates():
     assert [a.status for a in learner2] == ["started", "submitted"]
     admin = UserFactory._meta.model.objects.get(username="admin")
     assert admin.is_superuser and admin.check_password("demo")
+
+
+def test_an_allowance_saved_in_the_admin_is_checked_and_moves_a_running_deadline(
+    superuser_client,
+):
+    """The admin goes through the allowance services, as the API does."""
+    exam = ExamFactory(time_limit_mins=60)
+    learner = UserFactory()
+    api.create_exam_attempt(exam.pk, learner.pk)
+    api.update_attempt_status(exam.pk, learner.pk, "started")
+    before = Attempt.objects.get().deadline_at
+    add = reverse("admin:allowances_allowance_add")
+    form = {"exam": exam.pk, "user": learner.pk, "key": "additional_time_granted"}
+    refused = superuser_client.post(add, {**form, "value": "lots"})
+    assert refused.status_code == 200
+    assert b"whole number of minutes" in refused.content
+    assert not Allowance.objects.exists()
+    saved = superuser_client.post(add, {**form, "value": "15"})
+    assert saved.status_code == 302
+    assert Allowance.objects.get().value == "15"
+    assert (Attempt.objects.get().deadline_at - before).total_seconds() == 15 * 60
+    allowance = Allowance.objects.get()
+    delete = reverse("admin:allowances_allowance_delete", args=[allowance.pk])
+    assert superuser_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Allowance.objects.exists()
+    assert Attempt.objects.get().deadline_at == before

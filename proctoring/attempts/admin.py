@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from proctoring.attempts.models import Attempt, AttemptHistory
+from proctoring.attempts.models import Attempt, AttemptHistory, AttemptTimeChange
 
 
 class ReadOnlyMixin:
@@ -23,6 +23,29 @@ class AttemptHistoryInline(ReadOnlyMixin, admin.TabularInline[AttemptHistory, At
     model = AttemptHistory
     fields = ["changed_at", "from_status", "to_status", "actor", "cause"]
     readonly_fields = ["changed_at", "from_status", "to_status", "actor", "cause"]
+    extra = 0
+
+
+class AttemptTimeChangeInline(ReadOnlyMixin, admin.TabularInline[AttemptTimeChange, Attempt]):
+    model = AttemptTimeChange
+    fields = [
+        "changed_at",
+        "kind",
+        "seconds",
+        "deadline_before",
+        "deadline_after",
+        "actor",
+        "reason",
+    ]
+    readonly_fields = [
+        "changed_at",
+        "kind",
+        "seconds",
+        "deadline_before",
+        "deadline_after",
+        "actor",
+        "reason",
+    ]
     extra = 0
 
 
@@ -54,7 +77,7 @@ class AttemptAdmin(admin.ModelAdmin[Attempt]):
         "created",
         "modified",
     ]
-    inlines = [AttemptHistoryInline]
+    inlines = [AttemptHistoryInline, AttemptTimeChangeInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -66,3 +89,11 @@ class AttemptHistoryAdmin(ReadOnlyMixin, admin.ModelAdmin[AttemptHistory]):
     list_filter = ["to_status", "cause"]
     list_select_related = ["attempt", "actor"]
     search_fields = ["attempt__attempt_code", "attempt__user__username"]
+
+
+@admin.register(AttemptTimeChange)
+class AttemptTimeChangeAdmin(ReadOnlyMixin, admin.ModelAdmin[AttemptTimeChange]):
+    list_display = ["attempt", "kind", "seconds", "deadline_after", "changed_at", "actor"]
+    list_filter = ["kind"]
+    list_select_related = ["attempt", "actor"]
+    search_fields = ["attempt__attempt_code", "attempt__user__username", "reason"]
