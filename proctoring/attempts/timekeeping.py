@@ -302,15 +302,16 @@ def attempts_expire_overdue(
                 candidates.values_list("id", "exam_id", "user_id", "deadline_at")[:size]
             )
             for attempt_id, exam_id, user_id, deadline_at in batch:
+                # attempt_update_status runs in a savepoint of its own: a failure rolls back
+                # that attempt only, and the batch goes on.
                 try:
-                    with transaction.atomic():
-                        attempt_update_status(
-                            exam_id=exam_id,
-                            user_id=user_id,
-                            to_status=AttemptStatus.TIMED_OUT,
-                            cause=CAUSE_DEADLINE,
-                            completed_at=deadline_at,
-                        )
+                    attempt_update_status(
+                        exam_id=exam_id,
+                        user_id=user_id,
+                        to_status=AttemptStatus.TIMED_OUT,
+                        cause=CAUSE_DEADLINE,
+                        completed_at=deadline_at,
+                    )
                     expired += 1
                 except ProctoringError:
                     log.exception("Could not expire attempt %s", attempt_id)

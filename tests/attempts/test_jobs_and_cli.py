@@ -4,7 +4,7 @@ of the one-machine mode."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from io import StringIO
 from unittest import mock
 
@@ -20,40 +20,13 @@ from proctoring.attempts.models import Attempt, AttemptHistory, AttemptTimeChang
 from proctoring.attempts.services import attempt_create, attempt_update_status
 from proctoring.attempts.timekeeping import attempt_pause
 from proctoring.courses.models import Course
+from tests.attempts.conftest import GRACE, T0
 from tests.factories import CourseFactory, ExamFactory, UserFactory
-
-T0 = datetime(2026, 5, 4, 9, 15, 27, 345678, tzinfo=UTC)
-GRACE = 5
-
-
-class FakeClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def set(self, moment: datetime) -> datetime:
-        self.moment = moment
-        return moment
-
-    def advance(self, **delta: float) -> datetime:
-        self.moment += timedelta(**delta)
-        return self.moment
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock(T0)
-    monkeypatch.setattr("django.utils.timezone.now", fake)
-    return fake
 
 
 @pytest.fixture(autouse=True)
-def _grace(settings):
-    settings.PROCTORING_SUBMIT_GRACE_SECONDS = GRACE
+def _grace(grace):
+    """Every test here runs with the grace period pinned to GRACE."""
 
 
 @pytest.fixture

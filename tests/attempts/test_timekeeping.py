@@ -32,43 +32,16 @@ from proctoring.attempts.timekeeping import (
     attempts_expire_overdue,
 )
 from proctoring.exceptions import AttemptClockError, AttemptDeadlinePassed
+from tests.attempts.conftest import GRACE, T0
 from tests.conftest import on_postgresql
 from tests.factories import ExamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 5, 4, 9, 15, 27, 345678, tzinfo=UTC)
-GRACE = 5
-
-
-class FakeClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def set(self, moment: datetime) -> datetime:
-        self.moment = moment
-        return moment
-
-    def advance(self, **delta: float) -> datetime:
-        self.moment += timedelta(**delta)
-        return self.moment
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock(T0)
-    monkeypatch.setattr("django.utils.timezone.now", fake)
-    return fake
-
 
 @pytest.fixture(autouse=True)
-def _grace(settings):
-    settings.PROCTORING_SUBMIT_GRACE_SECONDS = GRACE
+def _grace(grace):
+    """Every test here runs with the grace period pinned to GRACE."""
 
 
 @pytest.fixture
