@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "proctoring.core",
     "proctoring.courses",
     "proctoring.exams",
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     # Off unless PROCTORING_QUERY_COUNT_HEADER is true: then X-Query-Count (benchmarks).
     "proctoring.core.middleware.QueryCountHeaderMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, Swagger UI's) straight from the packages: no web server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,7 +138,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = DATA_DIR / "static"  # for `proctoring collectstatic`, if a web server serves it
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True  # serve from the installed apps, without collectstatic
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Email: Django's framework; the console backend prints messages until SMTP is configured.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -228,6 +234,9 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "DESCRIPTION": "Exams, attempts, allowances and course roles of the proctoring service.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from this package, not from a CDN: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "PATH_CONVERTER_OVERRIDES": {
