@@ -24,7 +24,11 @@ demo: install
 
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (admin: /admin/, user admin, password demo)"
-	DEBUG=$${DEBUG:-true} $(BIN)/proctoring runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-true} \
+	PROCTORING_JWT_SECRET=$${PROCTORING_JWT_SECRET:-change-me-to-a-long-random-secret-of-32-bytes} \
+	PROCTORING_JWT_ISSUER=$${PROCTORING_JWT_ISSUER:-https://lms.example.org} \
+	PROCTORING_JWT_AUDIENCE=$${PROCTORING_JWT_AUDIENCE:-proctoring} \
+	$(BIN)/proctoring runserver $(HOST):$(PORT)
 
 test: install
 	./scripts/test.sh
