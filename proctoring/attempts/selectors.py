@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from proctoring.attempts.models import Attempt, AttemptHistory
+from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.core.ids import as_id
 from proctoring.exams.selectors import exam_to_dict
@@ -63,10 +63,6 @@ def attempt_get_by_code(*, attempt_code: str) -> Attempt | None:
         Attempt.objects.select_related("exam").filter(attempt_code=attempt_code).first()
     )
     return attempt
-
-
-def attempt_history_list(*, attempt_id: int) -> list[AttemptHistory]:
-    return list(AttemptHistory.objects.filter(attempt_id=attempt_id).order_by("id"))
 
 
 # --- Selectors of the REST API v1 (issue #3) -------------------------------------------------
