@@ -8,14 +8,14 @@ writes every change to the attempt's history.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 
 from proctoring.attempts import statuses
 from proctoring.attempts.budget_services import attempt_clock_at_start
@@ -45,7 +45,7 @@ CAUSE_CASCADE = "cascade"
 
 
 @dataclass
-class _Effects:
+class StatusEffects:
     """What a status change leaves to write in bulk: history rows and credit updates."""
 
     history: list[AttemptHistory] = field(default_factory=list)
@@ -276,7 +276,7 @@ def attempt_update_status(
         for name, value in changes.items():
             setattr(attempt, name, value)
 
-        effects = _Effects()
+        effects = StatusEffects()
         effects.record(
             attempt_id=attempt.pk,
             from_status=from_status,
@@ -315,7 +315,7 @@ def attempt_update_status(
 
 
 def _cascade_decline(
-    *, attempt: Attempt, moment: datetime, actor_id: int | None, effects: _Effects
+    *, attempt: Attempt, moment: datetime, actor_id: int | None, effects: StatusEffects
 ) -> None:
     """Decline the learner's other active, proctored, non-practice exams of the course.
 
@@ -340,7 +340,7 @@ def _cascade_decline(
     for row in (
         Attempt.objects.select_for_update()
         .filter(user_id=user_id, exam_id__in=others)
-        .only("id", "exam_id", "status", "attempt_number", "archived_at")
+        .only("id", "exam_id", "user_id", "status", "attempt_number", "archived_at")
     ):
         highest[row.exam_id] = max(highest.get(row.exam_id, 0), row.attempt_number)
         if row.archived_at is None:
@@ -367,7 +367,7 @@ def _cascade_decline(
         for row in (
             Attempt.objects.select_for_update()
             .filter(user_id=user_id, exam_id__in=missing, archived_at__isnull=True)
-            .only("id", "exam_id", "status", "attempt_code")
+            .only("id", "exam_id", "user_id", "status", "attempt_code")
         ):
             current[row.exam_id] = row
             if row.attempt_code == codes[row.exam_id]:  # ours, not one created meanwhile
@@ -381,18 +381,52 @@ def _cascade_decline(
                 )
 
     to_decline = [row for row in current.values() if not statuses.is_completed_status(row.status)]
-    if not to_decline:
-        return
-    Attempt.objects.filter(pk__in=[row.pk for row in to_decline]).update(
-        status=AttemptStatus.DECLINED, modified=moment
+    attempts_move(
+        attempts=sorted(to_decline, key=lambda row: row.pk),
+        to_status=AttemptStatus.DECLINED,
+        exams=others,
+        moment=moment,
+        actor_id=actor_id,
+        cause=CAUSE_CASCADE,
+        effects=effects,
     )
-    for row in sorted(to_decline, key=lambda r: r.pk):
+
+
+def attempts_move(
+    *,
+    attempts: Sequence[Attempt],
+    to_status: AttemptStatus,
+    exams: Mapping[int, Exam],
+    moment: datetime,
+    actor_id: int | None,
+    cause: str,
+    effects: StatusEffects,
+    completed_at_deadline: bool = False,
+) -> None:
+    """Rules 5, 6 and 8 for many attempts at once, all to one status, in one ``UPDATE``.
+
+    For attempts the caller has locked and whose move it has checked (legal, to a status they
+    do not have, not a first start): the cascade's declines and the expiry job's time-outs.
+    Their history rows and credit updates go to ``effects``, written by ``effects.apply()``.
+    ``completed_at_deadline`` records each attempt's deadline as its ``completed_at``.
+    """
+    if not attempts:
+        return
+    changes: dict[str, Any] = {"status": to_status, "modified": moment}
+    if to_status == AttemptStatus.SUBMITTED:
+        changes["completed_at"] = moment
+    if completed_at_deadline:
+        changes["completed_at"] = F("deadline_at")
+    Attempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).update(**changes)
+    for attempt in attempts:
         effects.record(
-            attempt_id=row.pk,
-            from_status=row.status,
-            to_status=AttemptStatus.DECLINED,
+            attempt_id=attempt.pk,
+            from_status=attempt.status,
+            to_status=to_status,
             moment=moment,
             actor_id=actor_id,
-            cause=CAUSE_CASCADE,
+            cause=cause,
         )
-        effects.credit_for(user_id=user_id, exam=others[row.exam_id], to_status="declined")
+        effects.credit_for(
+            user_id=attempt.user_id, exam=exams[attempt.exam_id], to_status=to_status
+        )

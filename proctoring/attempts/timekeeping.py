@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from proctoring.attempts import budget
+from proctoring.attempts import budget, statuses
 from proctoring.attempts.budget_services import attempt_allowances, attempt_deadline
+from proctoring.attempts.emails import attempt_status_email_schedule
 from proctoring.attempts.models import Attempt, AttemptTimeChange
-from proctoring.attempts.services import attempt_update_status, timeout_status
+from proctoring.attempts.services import (
+    StatusEffects,
+    attempt_update_status,
+    attempts_move,
+    timeout_status,
+)
 from proctoring.attempts.statuses import RUNNING_STATUSES, AttemptStatus
 from proctoring.core.clock import now
 from proctoring.exceptions import (
     AttemptClockError,
     AttemptDeadlinePassed,
-    ProctoringError,
     StudentExamAttemptDoesNotExistsException,
 )
 from proctoring.providers.settings import default_provider_name, get_proctoring_settings
@@ -280,8 +285,11 @@ def attempts_expire_overdue(
 ) -> int:
     """Time out every running, unpaused attempt whose deadline and grace period have passed.
 
-    Each batch is selected in one query; on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several
-    copies of the job run at once, each taking different attempts. Returns how many expired.
+    Each batch is selected and locked in one query (on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so
+    several copies of the job share the work and never take the same attempt) and timed out
+    in bulk: the reference's time-out rule per attempt, its deadline as ``completed_at``, one
+    ``UPDATE`` per resulting status, the history rows and credit updates in one write each, and
+    the status emails after the commit. Returns how many expired.
     """
     moment = moment or now()
     size = batch_size or settings.PROCTORING_EXPIRY_BATCH_SIZE
@@ -290,33 +298,47 @@ def attempts_expire_overdue(
     while max_batches is None or batches < max_batches:
         batches += 1
         with transaction.atomic():
-            candidates = Attempt.objects.filter(
-                status__in=sorted(RUNNING_STATUSES),
-                paused_at__isnull=True,
-                archived_at__isnull=True,
-                deadline_at__lt=cutoff,
-            ).order_by("deadline_at", "id")
+            candidates = (
+                Attempt.objects.select_related("exam__course", "user")
+                .filter(
+                    status__in=sorted(RUNNING_STATUSES),
+                    paused_at__isnull=True,
+                    archived_at__isnull=True,
+                    deadline_at__lt=cutoff,
+                )
+                .order_by("deadline_at", "id")
+            )
             if connection.features.has_select_for_update_skip_locked:
                 candidates = candidates.select_for_update(skip_locked=True, of=("self",))
-            batch: list[Any] = list(
-                candidates.values_list("id", "exam_id", "user_id", "deadline_at")[:size]
-            )
-            for attempt_id, exam_id, user_id, deadline_at in batch:
-                # attempt_update_status runs in a savepoint of its own: a failure rolls back
-                # that attempt only, and the batch goes on.
-                try:
-                    attempt_update_status(
-                        exam_id=exam_id,
-                        user_id=user_id,
-                        to_status=AttemptStatus.TIMED_OUT,
-                        cause=CAUSE_DEADLINE,
-                        completed_at=deadline_at,
-                    )
-                    expired += 1
-                except ProctoringError:
-                    log.exception("Could not expire attempt %s", attempt_id)
+            batch = list(candidates[:size])
+            _time_out_batch(batch, moment=moment)
+        expired += len(batch)
         if len(batch) < size:
             break
     if expired:
         log.info("Expired %s attempts past their deadline", expired)
     return expired
+
+
+def _time_out_batch(batch: list[Attempt], *, moment: datetime) -> None:
+    """Time out locked, running attempts past their deadline (the expiry job's batch)."""
+    by_status: dict[AttemptStatus, list[Attempt]] = defaultdict(list)
+    for attempt in batch:
+        by_status[attempt_status_at_deadline(attempt=attempt)].append(attempt)
+    effects = StatusEffects()
+    for to_status, attempts in by_status.items():
+        attempts_move(
+            attempts=attempts,
+            to_status=to_status,
+            exams={attempt.exam_id: attempt.exam for attempt in attempts},
+            moment=moment,
+            actor_id=None,
+            cause=CAUSE_DEADLINE,
+            effects=effects,
+            completed_at_deadline=True,
+        )
+        if statuses.needs_status_change_email(to_status):
+            for attempt in attempts:
+                if attempt.taking_as_proctored and not attempt.is_sample_attempt:
+                    attempt_status_email_schedule(attempt=attempt, status=to_status)
+    effects.apply()

@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -31,6 +32,7 @@ from proctoring.attempts.timekeeping import (
     attempt_submit_in_time,
     attempts_expire_overdue,
 )
+from proctoring.credit.models import CreditRequirementStatus
 from proctoring.exceptions import AttemptClockError, AttemptDeadlinePassed
 from tests.attempts.conftest import GRACE, T0
 from tests.conftest import on_postgresql
@@ -736,9 +738,9 @@ def selections(queries: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if '"deadline_at" <' in q["sql"]]
 
 
-def test_the_queries_of_the_expiry_job_grow_by_a_constant_per_attempt(course, clock):
-    """2, 4 and 6 overdue attempts: the query count grows by the same number per attempt, and
-    the selection is one query per batch whatever the number of attempts."""
+def test_the_expiry_job_takes_as_many_queries_for_six_attempts_as_for_two(course, clock):
+    """2, 4 and 6 overdue attempts in one batch: the same statements (the selection, one
+    UPDATE, the history and credit INSERTs), however many attempts the batch holds."""
     counts = {}
     for size in (2, 4, 6):
         exam = ExamFactory(course=course)
@@ -748,11 +750,8 @@ def test_the_queries_of_the_expiry_job_grow_by_a_constant_per_attempt(course, cl
             assert attempts_expire_overdue() == size
         counts[size] = len(queries.captured_queries)
         assert len(selections(queries)) == 1, selections(queries)
-    per_attempt = (counts[6] - counts[2]) / 4
-    assert per_attempt == int(per_attempt), counts
-    assert counts[4] - counts[2] == counts[6] - counts[4] == 2 * per_attempt, counts
-    assert counts[2] - 2 * per_attempt <= 3, counts  # the selection and its transaction
-    assert per_attempt <= 10, counts
+    assert counts[2] == counts[4] == counts[6], counts
+    assert counts[2] <= 8, counts  # with the test's savepoints and SQLite's BEGIN
 
 
 @pytest.mark.django_db(transaction=True)
@@ -796,3 +795,33 @@ def test_two_expiry_jobs_at_once_expire_each_attempt_exactly_once(course, clock)
         stored = fresh(attempt)
         assert stored.status == "submitted"
         assert stored.completed_at == attempt.deadline_at
+
+
+def test_the_expiry_job_reports_credit_and_emails_proctored_learners_after_commit(
+    course, clock, django_capture_on_commit_callbacks
+):
+    """A timed-out attempt counts as submitted: its credit requirement is reported, and a
+    learner who took it proctored (not a practice exam) gets the status email once the job's
+    transaction commits; practice and unproctored attempts get none."""
+    proctored, practice = (
+        ExamFactory(course=course),
+        ExamFactory(course=course, is_practice_exam=True),
+    )
+    alice, bob, carol = (UserFactory(username=name) for name in ("alice", "bob", "carol"))
+    for exam, user, as_proctored in (
+        (proctored, alice, True),
+        (practice, bob, True),
+        (proctored, carol, False),
+    ):
+        attempt_create(exam_id=exam.pk, user_id=user.pk, taking_as_proctored=as_proctored)
+        attempt_update_status(exam_id=exam.pk, user_id=user.pk, to_status="started")
+    clock.advance(days=1)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert attempts_expire_overdue() == 3
+    assert len(callbacks) == 1
+    assert [message.to for message in mail.outbox] == [["alice@example.org"]]
+    credit = CreditRequirementStatus.objects.filter(req_name=proctored.content_id)
+    assert sorted(credit.values_list("user__username", "status")) == [
+        ("alice", "submitted"),
+        ("carol", "submitted"),
+    ]
