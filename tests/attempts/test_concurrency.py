@@ -28,6 +28,7 @@ from proctoring.exceptions import (
     StudentExamAttemptAlreadyExistsException,
 )
 from proctoring.runtime import set_runtime_service
+from tests.attempts import expected
 
 
 def _in_memory_sqlite() -> bool:
@@ -48,32 +49,10 @@ THREADS = 8
 ROUNDS = 4
 JOIN_TIMEOUT = 120
 
-INCOMPLETE = frozenset(
-    {"created", "download_software_clicked", "ready_to_start", "started", "ready_to_submit"}
-)
-COMPLETED = frozenset(
-    {
-        "declined",
-        "timed_out",
-        "submitted",
-        "second_review_required",
-        "verified",
-        "rejected",
-        "error",
-        "onboarding_missing",
-        "onboarding_pending",
-        "onboarding_failed",
-        "onboarding_expired",
-    }
-)
-CREDIT = {
-    "declined": "failed",
-    "submitted": "submitted",
-    "verified": "satisfied",
-    "rejected": "failed",
-    "error": "failed",
-}
-EMAIL_STATUSES = frozenset({"submitted", "verified", "rejected"})
+INCOMPLETE = expected.INCOMPLETE
+COMPLETED = expected.COMPLETED
+CREDIT = expected.CREDIT
+EMAIL_STATUSES = expected.EMAIL
 
 
 @dataclass(frozen=True)

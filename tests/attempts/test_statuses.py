@@ -14,57 +14,14 @@ from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.exceptions import ProctoredExamIllegalStatusTransition
 from proctoring.runtime import set_runtime_service
+from tests.attempts import expected
 
-# Every status, written out by hand.
-ALL_STATUSES = [
-    "created",
-    "download_software_clicked",
-    "ready_to_start",
-    "started",
-    "ready_to_submit",
-    "declined",
-    "timed_out",
-    "submitted",
-    "second_review_required",
-    "verified",
-    "rejected",
-    "error",
-    "expired",
-    "onboarding_missing",
-    "onboarding_pending",
-    "onboarding_failed",
-    "onboarding_expired",
-]
-
-EXPECTED_INCOMPLETE = {
-    "created",
-    "download_software_clicked",
-    "ready_to_start",
-    "started",
-    "ready_to_submit",
-}
-EXPECTED_COMPLETED = {
-    "declined",
-    "timed_out",
-    "submitted",
-    "second_review_required",
-    "verified",
-    "rejected",
-    "error",
-    "onboarding_missing",
-    "onboarding_pending",
-    "onboarding_failed",
-    "onboarding_expired",
-}
-EXPECTED_CREDIT = {
-    "declined": "failed",
-    "submitted": "submitted",
-    "verified": "satisfied",
-    "rejected": "failed",
-    "error": "failed",
-}
-EXPECTED_EMAIL = {"submitted", "verified", "rejected"}
-EXPECTED_CASCADES = {"declined"}
+EXPECTED_INCOMPLETE = expected.INCOMPLETE
+EXPECTED_COMPLETED = expected.COMPLETED
+EXPECTED_CREDIT = expected.CREDIT
+EXPECTED_EMAIL = expected.EMAIL
+EXPECTED_CASCADES = expected.CASCADES
+ALL_STATUSES = expected.ALL_STATUSES
 
 PAIRS = list(itertools.product(ALL_STATUSES, ALL_STATUSES))
 PAIR_IDS = [f"{a}->{b}" for a, b in PAIRS]
@@ -73,9 +30,7 @@ PAIR_IDS = [f"{a}->{b}" for a, b in PAIRS]
 def expected_legal(from_status: str, to_status: str) -> bool:
     """The legality rule, restated: from a completed status there is no way back to an
     incomplete status, nor to ``error``; every other move is allowed."""
-    if from_status in EXPECTED_COMPLETED:
-        return to_status not in EXPECTED_INCOMPLETE and to_status != "error"
-    return True
+    return not expected.is_illegal(from_status, to_status)
 
 
 # ---------------------------------------------------------------------------------------------

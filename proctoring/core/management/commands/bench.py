@@ -137,6 +137,16 @@ def _quiet_proctoring_log(quiet: bool) -> Iterator[None]:
         logger.setLevel(level)
 
 
+def write_report(document: dict[str, Any], *, output: str | None, stdout: Any) -> None:
+    """Print the JSON document, and write it to ``output`` too when one is given."""
+    text = json.dumps(document, indent=2)
+    if output:
+        path = Path(output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    stdout.write(text)
+
+
 def _database_version() -> str:
     if connection.vendor == "sqlite":
         return sqlite3.sqlite_version
@@ -337,9 +347,4 @@ class Command(BaseCommand):
                 "ops_per_second is count / time spent in the calls, one call at a time.",
             ],
         }
-        text = json.dumps(document, indent=2)
-        if options["output"]:
-            path = Path(options["output"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text + "\n", encoding="utf-8")
-        self.stdout.write(text)
+        write_report(document, output=options["output"], stdout=self.stdout)

@@ -14,7 +14,6 @@ throwaway database (``scripts/bench.sh`` does).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -25,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import django
@@ -39,7 +37,11 @@ from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import COMPLETED_STATUSES, AttemptStatus
 from proctoring.attempts.timekeeping import attempts_expire_overdue
 from proctoring.core.clock import now
-from proctoring.core.management.commands.bench import _database_version, _quiet_proctoring_log
+from proctoring.core.management.commands.bench import (
+    _database_version,
+    _quiet_proctoring_log,
+    write_report,
+)
 
 TIME_LIMIT_MINS = 60
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
@@ -248,9 +250,4 @@ class Command(BaseCommand):
                 "attempts_expired_per_second = attempts / seconds of the one run of the job.",
             ],
         }
-        text = json.dumps(document, indent=2)
-        if options["output"]:
-            path = Path(options["output"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text + "\n", encoding="utf-8")
-        self.stdout.write(text)
+        write_report(document, output=options["output"], stdout=self.stdout)
