@@ -29,6 +29,7 @@ from proctoring.exceptions import (
 )
 from proctoring.runtime import set_runtime_service
 from tests.attempts import expected
+from tests.attempts.fakes import CreditCall, RecordingCreditService
 
 
 def _in_memory_sqlite() -> bool:
@@ -53,59 +54,12 @@ INCOMPLETE = expected.INCOMPLETE
 COMPLETED = expected.COMPLETED
 CREDIT = expected.CREDIT
 EMAIL_STATUSES = expected.EMAIL
-
-
-@dataclass(frozen=True)
-class CreditCall:
-    user_id: int
-    course_key_or_id: str
-    req_namespace: str
-    req_name: str
-    status: str
-
-
-class RecordingCreditService:
-    """A thread-safe credit service that records its calls; it has no batch method."""
-
-    course_name = "Concurrency Course"
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.calls: list[CreditCall] = []
-        self.state_requests: list[tuple[int, str, bool]] = []
-
-    def set_credit_requirement_status(
-        self,
-        user_id: int,
-        course_key_or_id: str,
-        req_namespace: str,
-        req_name: str,
-        status: str = "satisfied",
-        reason: dict[str, Any] | None = None,
-    ) -> None:
-        call = CreditCall(user_id, str(course_key_or_id), req_namespace, req_name, status)
-        with self._lock:
-            self.calls.append(call)
-
-    def get_credit_state(
-        self, user_id: int, course_key_or_id: str, return_course_name: bool = False
-    ) -> dict[str, Any]:
-        with self._lock:
-            self.state_requests.append((user_id, str(course_key_or_id), return_course_name))
-        state: dict[str, Any] = {"is_credit_course": True, "credit_requirement_status": []}
-        if return_course_name:
-            state["course_name"] = self.course_name
-        return state
-
-    def take_calls(self) -> list[CreditCall]:
-        with self._lock:
-            calls, self.calls = self.calls, []
-        return calls
+COURSE_NAME = "Concurrency Course"
 
 
 @pytest.fixture
 def credit() -> RecordingCreditService:
-    service = RecordingCreditService()
+    service = RecordingCreditService(course_name=COURSE_NAME)
     set_runtime_service("credit", service)
     return service
 
@@ -230,7 +184,7 @@ def test_eight_concurrent_submissions_submit_once(learner, credit):
         message = mail.outbox[0]
         assert message.to == [learner.email]
         assert f"final-{round_}".title() in message.subject
-        assert RecordingCreditService.course_name in message.body
+        assert COURSE_NAME in message.body
     assert credit.state_requests == [(learner.pk, "course-v1:Org+Race+A", True)] * ROUNDS
 
 

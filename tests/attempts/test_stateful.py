@@ -9,12 +9,10 @@ timestamps and credit calls.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
 
 import pytest
 from django.db import transaction
@@ -37,6 +35,7 @@ from proctoring.exceptions import (
     StudentExamAttemptDoesNotExistsException,
 )
 from tests.attempts import expected
+from tests.attempts.fakes import CreditCall, RecordingCreditService
 
 COURSE = "course-v1:Org+Stateful+Run"
 OTHER_COURSE = "course-v1:Org+Elsewhere+Run"
@@ -75,50 +74,6 @@ EXAM_KEYS = sorted(EXAMS)
 LEARNERS = (0, 1)
 
 
-@dataclass(frozen=True)
-class CreditCall:
-    user_id: int
-    course_key_or_id: str
-    req_namespace: str
-    req_name: str
-    status: str
-
-
-class RecordingCreditService:
-    """A credit service that remembers its calls (one call per update: no batch method)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.calls: list[CreditCall] = []
-
-    def set_credit_requirement_status(
-        self,
-        user_id: int,
-        course_key_or_id: str,
-        req_namespace: str,
-        req_name: str,
-        status: str = "satisfied",
-        reason: dict[str, Any] | None = None,
-    ) -> None:
-        with self._lock:
-            self.calls.append(
-                CreditCall(user_id, str(course_key_or_id), req_namespace, req_name, status)
-            )
-
-    def get_credit_state(
-        self, user_id: int, course_key_or_id: str, return_course_name: bool = False
-    ) -> dict[str, Any]:
-        state: dict[str, Any] = {"is_credit_course": True, "credit_requirement_status": []}
-        if return_course_name:
-            state["course_name"] = "Stateful Course"
-        return state
-
-    def take_calls(self) -> list[CreditCall]:
-        with self._lock:
-            calls, self.calls = self.calls, []
-        return calls
-
-
 @dataclass
 class World:
     """What the state machine works on: exam ids by key, learner ids by index."""
@@ -149,7 +104,7 @@ class AttemptStateMachine(RuleBasedStateMachine):
         # writes live in a savepoint that teardown() rolls back.
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
-        self.credit = RecordingCreditService()
+        self.credit = RecordingCreditService(course_name="Stateful Course")
         api.set_runtime_service("credit", self.credit)
         # The model: the status the rules predict for each (exam key, learner index).
         self.expected: dict[tuple[str, int], str] = {}
