@@ -11,10 +11,13 @@ from typing import Any
 from proctoring.attempts import selectors as attempt_selectors
 from proctoring.attempts.services import attempt_create, attempt_update_status
 from proctoring.core.ids import as_id
+from proctoring.courses.provider_settings import (
+    get_proctoring_settings,
+    get_provider_name_by_course_id,
+)
 from proctoring.exams import selectors as exam_selectors
 from proctoring.exams.services import UNCHANGED, exam_create, exam_update
 from proctoring.exceptions import ProctoredExamNotFoundException
-from proctoring.providers.settings import get_proctoring_settings, get_provider_name_by_course_id
 from proctoring.runtime import get_runtime_service, set_runtime_service
 
 __all__ = [

@@ -15,11 +15,8 @@ app.autodiscover_tasks()
 
 @app.on_after_finalize.connect
 def _schedule(sender: Celery, **kwargs: object) -> None:
-    """The one beat schedule: expire overdue attempts every PROCTORING_EXPIRY_INTERVAL_SECONDS."""
-    from django.conf import settings
+    """The beat schedule: every job of the registry (proctoring/jobs.py) on its interval."""
+    from proctoring.jobs import JOBS
 
-    sender.add_periodic_task(
-        float(settings.PROCTORING_EXPIRY_INTERVAL_SECONDS),
-        sender.signature("proctoring.attempts.tasks.expire_attempts"),
-        name="expire overdue attempts",
-    )
+    for job in JOBS:
+        sender.add_periodic_task(job.interval(), sender.signature(job.task), name=job.schedule_name)

@@ -1,15 +1,21 @@
 """Runtime services: ports the platform may replace, with local defaults.
 
-``instructor``: ``is_course_staff(user, course_id)``.
-``credit``: ``set_credit_requirement_status``, ``remove_credit_requirement_status``,
-``get_credit_state``.
+``instructor`` (``proctoring.courses.ports.InstructorService``): ``is_course_staff``.
+``credit`` (``proctoring.credit.ports.CreditService``): ``set_credit_requirement_status``,
+``remove_credit_requirement_status``, ``get_credit_state``.
+
+``get_runtime_service`` and ``set_runtime_service`` keep the reference's names; the domain reads
+the typed accessors ``credit_service()`` and ``instructor_service()``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, overload
+
+from proctoring.courses.ports import InstructorService
+from proctoring.credit.ports import CreditService
 
 _lock = threading.Lock()
 _services: dict[str, Any] = {}
@@ -31,6 +37,12 @@ def set_runtime_service(name: str, service: Any) -> None:
             _services[name] = service
 
 
+@overload
+def get_runtime_service(name: Literal["credit"]) -> CreditService: ...
+@overload
+def get_runtime_service(name: Literal["instructor"]) -> InstructorService: ...
+@overload
+def get_runtime_service(name: str) -> Any: ...
 def get_runtime_service(name: str) -> Any:
     """The service named ``name``: the one set, else the local default, else None."""
     service = _services.get(name)
@@ -41,3 +53,11 @@ def get_runtime_service(name: str) -> Any:
         return None
     with _lock:
         return _services.setdefault(name, factory())
+
+
+def credit_service() -> CreditService:
+    return get_runtime_service("credit")
+
+
+def instructor_service() -> InstructorService:
+    return get_runtime_service("instructor")

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "proctoring.credit",
     "proctoring.accounts",
     "proctoring.rest",
+    "proctoring.devtools",
 ]
 
 MIDDLEWARE = [
@@ -71,7 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "proctoring.attempts.jobs.InProcessJobsMiddleware",
+    "proctoring.jobs.InProcessJobsMiddleware",
 ]
 
 ROOT_URLCONF = "proctoring.urls"

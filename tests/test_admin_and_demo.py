@@ -9,8 +9,8 @@ from django.urls import reverse
 from proctoring import api
 from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt, AttemptHistory
-from proctoring.core.management.commands.load_demo_data import DEMO_COURSE_ID
 from proctoring.courses.models import CourseRole
+from proctoring.devtools.management.commands.load_demo_data import DEMO_COURSE_ID
 from proctoring.exams.models import Exam
 from tests.factories import CourseFactory, ExamFactory, UserFactory
 

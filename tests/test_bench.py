@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from proctoring.core.management.commands.bench import OPERATIONS
+from proctoring.devtools.management.commands.bench import OPERATIONS
 from tests.conftest import on_postgresql
 
 # Statements per call, BEGIN and COMMIT included (Django logs them on both databases).

@@ -13,7 +13,8 @@ from tests.conftest import on_postgresql
 
 ATTEMPTS = 30
 BATCH_SIZE = 8  # 8 + 8 + 8 + 6: four batches, the last one not full
-# A batch: its selection, the UPDATE (all become submitted), the history and credit INSERTs.
+# A batch: its selection, the UPDATE (all become submitted), the history INSERT; then, after
+# its commit, the credit INSERT of the local credit service.
 QUERIES_PER_FULL_BATCH = 4
 
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from proctoring.attempts.lifecycle import lifecycle_markdown
+from proctoring.devtools.lifecycle import lifecycle_markdown
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "attempt-lifecycle.md"
 

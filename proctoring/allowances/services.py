@@ -12,9 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from proctoring.allowances.models import Allowance
-from proctoring.attempts.models import Attempt
-from proctoring.attempts.statuses import RUNNING_STATUSES
-from proctoring.attempts.timekeeping import attempt_apply_allowances
+from proctoring.allowances.ports import allowances_changed
 from proctoring.core.clock import now
 from proctoring.exams.models import Exam
 from proctoring.exceptions import AllowanceNotFound, InvalidAllowance
@@ -76,7 +74,7 @@ def allowance_grant(
         allowance, created = Allowance.objects.update_or_create(
             exam=exam, user_id=user_id, key=key, defaults={"value": clean}
         )
-        attempt_apply_allowances(exam_id=exam.pk, user_id=user_id, actor_id=actor_id)
+        allowances_changed(exam_ids=[exam.pk], user_ids=[user_id], actor_id=actor_id)
     log.info("Allowance %s=%s for user %s on exam %s", key, clean, user_id, exam.pk)
     return allowance, created
 
@@ -87,7 +85,7 @@ def allowance_revoke(*, exam: Exam, user_id: int, key: str, actor_id: int | None
         deleted, _ = Allowance.objects.filter(exam=exam, user_id=user_id, key=key).delete()
         if not deleted:
             raise AllowanceNotFound(f"User {user_id} has no {key} allowance on exam {exam.pk}.")
-        attempt_apply_allowances(exam_id=exam.pk, user_id=user_id, actor_id=actor_id)
+        allowances_changed(exam_ids=[exam.pk], user_ids=[user_id], actor_id=actor_id)
     log.info("Allowance %s revoked for user %s on exam %s", key, user_id, exam.pk)
 
 
@@ -158,13 +156,6 @@ def allowance_grant_bulk(
                 unique_fields=["exam", "user", "key"],
                 update_fields=["value", "modified"],
             )
-            running = Attempt.objects.filter(
-                exam_id__in=exams,
-                user_id__in=users.values(),
-                archived_at__isnull=True,
-                status__in=RUNNING_STATUSES,
-            ).values_list("exam_id", "user_id")
-            for exam_id, user_id in running:
-                attempt_apply_allowances(exam_id=exam_id, user_id=user_id, actor_id=actor_id)
+            allowances_changed(exam_ids=exams, user_ids=set(users.values()), actor_id=actor_id)
     log.info("Bulk allowance %s=%s: %s granted in %s", key, clean, len(rows), course_id)
     return results

@@ -1,8 +1,9 @@
 """What learners and course staff do to an attempt through the service's interfaces.
 
 Learners act on their own attempt (start, stop, submit, decline, report an error); course
-staff give review verdicts and reset attempts. Each action checks what the actor may do from
-the attempt's current status, then changes the status through ``attempt_update_status``.
+staff give review verdicts and reset attempts. Each action locks its attempt once, checks in
+the lifecycle table (statuses.py) what the actor may do from the current status, and hands the
+locked attempt to the one transition. The attempt comes back updated, with exam and course.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ import logging
 from django.db import transaction
 
 from proctoring.attempts import statuses
+from proctoring.attempts.effects import Effects
+from proctoring.attempts.expiry import attempt_submit_locked
+from proctoring.attempts.locks import attempt_lock
 from proctoring.attempts.models import Attempt, AttemptHistory
-from proctoring.attempts.services import (
-    CREDIT_NAMESPACE,
-    attempt_create,
-    attempt_update_status,
-    attempts_lock_for_cascade,
-)
-from proctoring.attempts.statuses import AttemptStatus
-from proctoring.attempts.timekeeping import attempt_submit_locked
+from proctoring.attempts.services import attempt_create
+from proctoring.attempts.statuses import LEARNER_ACTIONS, REVIEW_STATUSES, STAFF_ACTIONS
+from proctoring.attempts.transition import Move, attempts_transition
 from proctoring.core.clock import now
 from proctoring.exams.selectors import exam_get
 from proctoring.exceptions import (
@@ -31,58 +30,24 @@ from proctoring.exceptions import (
     InvalidAttemptStatus,
     StudentExamAttemptDoesNotExistsException,
 )
-from proctoring.runtime import get_runtime_service
 
 log = logging.getLogger(__name__)
 
-
-_St = AttemptStatus
-_NOT_STARTED = frozenset({_St.CREATED, _St.DOWNLOAD_SOFTWARE_CLICKED, _St.READY_TO_START})
-# What a learner may do to its own attempt: action -> (the status it leads to, from which
-# statuses). Asking again for the status the attempt already has is harmless (rule 4).
-LEARNER_ACTIONS: dict[str, tuple[AttemptStatus, frozenset[AttemptStatus]]] = {
-    "start": (_St.STARTED, _NOT_STARTED),
-    "stop": (_St.READY_TO_SUBMIT, frozenset({_St.STARTED})),
-    "submit": (_St.SUBMITTED, frozenset({_St.STARTED, _St.READY_TO_SUBMIT})),
-    "decline": (_St.DECLINED, _NOT_STARTED),
-    "error": (_St.ERROR, _NOT_STARTED | {_St.STARTED, _St.READY_TO_SUBMIT}),
-}
-# The verdicts course staff give a completed attempt, and the statuses they can be given to.
-REVIEW_STATUSES = frozenset({_St.VERIFIED, _St.REJECTED, _St.SECOND_REVIEW_REQUIRED})
-REVIEWABLE_STATUSES = frozenset(
-    {_St.SUBMITTED, _St.SECOND_REVIEW_REQUIRED, _St.VERIFIED, _St.REJECTED}
-)
 CAUSE_RESET = "reset"
 
 
-def _lock_current_attempt(*, attempt_id: int, cascading: bool = False) -> Attempt:
-    """The attempt, locked, which must not be archived.
-
-    A cascading change locks the learner's attempts of the course first, in the order
-    ``attempt_update_status`` takes them, so that two cascades cannot deadlock.
-    """
-    if cascading:
-        attempt = Attempt.objects.filter(pk=attempt_id).only("exam_id", "user_id").first()
-        if attempt is None:
-            raise StudentExamAttemptDoesNotExistsException(
-                f"There is no attempt with id {attempt_id}."
-            )
-        attempts_lock_for_cascade(exam_id=attempt.exam_id, user_id=attempt.user_id)
-    locked = (
-        Attempt.objects.select_for_update(of=("self",))
-        .select_related("exam")
-        .filter(pk=attempt_id)
-        .first()
+def attempt_lock_current(
+    *, attempt_id: int, cascading: bool = False, with_allowances: bool = False
+) -> Attempt:
+    """The attempt, locked, which must exist and not be archived."""
+    locked = attempt_lock(
+        attempt_id=attempt_id, cascading=cascading, with_allowances=with_allowances
     )
     if locked is None:
         raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
     if locked.archived_at is not None:
         raise AttemptArchived(f"Attempt {attempt_id} was reset; it cannot change any more.")
     return locked
-
-
-def _reload(attempt_id: int) -> Attempt:
-    return Attempt.objects.select_related("exam__course").get(pk=attempt_id)
 
 
 def attempt_create_for_learner(
@@ -104,46 +69,40 @@ def attempt_create_for_learner(
             cause="learner:create",
         )
         if start:
-            attempt_update_status(
-                exam_id=exam.pk,
-                user_id=user_id,
-                to_status=_St.STARTED,
-                actor_id=user_id,
-                cause="learner:start",
-            )
-    return _reload(attempt.pk)
+            # The new row is this transaction's own: nobody else can see it, let alone lock it.
+            attempt = attempt_lock_current(attempt_id=attempt.pk, with_allowances=True)
+            move = Move(statuses.AttemptStatus.STARTED, actor_id=user_id, cause="learner:start")
+            attempts_transition(attempts=[attempt], move=move)
+    return attempt
 
 
 def attempt_act(*, attempt_id: int, action: str, actor_id: int) -> Attempt:
     """Apply a learner's action (start, stop, submit, decline, error) to its attempt."""
     if action not in LEARNER_ACTIONS:
         raise AttemptActionNotAllowed(f"{action!r} is not an action on an attempt.")
-    target, sources = LEARNER_ACTIONS[action]
+    rule = LEARNER_ACTIONS[action]
     late: AttemptDeadlinePassed | None = None
     with transaction.atomic():
-        attempt = _lock_current_attempt(
-            attempt_id=attempt_id, cascading=statuses.is_a_cascadable_failure(target)
+        attempt = attempt_lock_current(
+            attempt_id=attempt_id,
+            cascading=statuses.is_a_cascadable_failure(rule.to_status),
+            with_allowances=rule.to_status == statuses.AttemptStatus.STARTED,
         )
-        if attempt.status != target and attempt.status not in sources:
+        if not rule.allows(attempt.status):
             raise AttemptActionNotAllowed(
                 f"An attempt that is {attempt.status} cannot {action}: it must be one of "
-                f"{', '.join(sorted(sources))}."
+                f"{', '.join(sorted(rule.sources))}."
             )
-        if target == _St.SUBMITTED:
+        if rule.to_status == statuses.AttemptStatus.SUBMITTED:
             # The clock's rule, under the lock taken above: accepted up to the grace period
             # after the deadline; later, the attempt is timed out, which must commit.
             late = attempt_submit_locked(attempt=attempt, actor_id=actor_id)
         else:
-            attempt_update_status(
-                exam_id=attempt.exam_id,
-                user_id=attempt.user_id,
-                to_status=target,
-                actor_id=actor_id,
-                cause=f"learner:{action}",
-            )
+            move = Move(rule.to_status, actor_id=actor_id, cause=f"learner:{action}", cascade=True)
+            attempts_transition(attempts=[attempt], move=move)
     if late is not None:
         raise late
-    return _reload(attempt_id)
+    return attempt
 
 
 def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Attempt:
@@ -153,33 +112,30 @@ def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Att
         raise InvalidAttemptStatus(
             f"{status!r} is not a review verdict: use one of {', '.join(sorted(REVIEW_STATUSES))}."
         )
+    rule = next(rule for rule in STAFF_ACTIONS.values() if rule.to_status == target)
     with transaction.atomic():
-        attempt = _lock_current_attempt(attempt_id=attempt_id)
-        if attempt.status not in REVIEWABLE_STATUSES:
+        attempt = attempt_lock_current(attempt_id=attempt_id)
+        if attempt.status not in rule.sources:
             raise AttemptActionNotAllowed(
                 f"An attempt that is {attempt.status} cannot be reviewed: it must be one of "
-                f"{', '.join(sorted(REVIEWABLE_STATUSES))}."
+                f"{', '.join(sorted(rule.sources))}."
             )
-        attempt_update_status(
-            exam_id=attempt.exam_id,
-            user_id=attempt.user_id,
-            to_status=target,
-            actor_id=actor_id,
-            cause="staff:review",
-        )
-    return _reload(attempt_id)
+        move = Move(target, actor_id=actor_id, cause="staff:review", cascade=True)
+        attempts_transition(attempts=[attempt], move=move)
+    return attempt
 
 
 def attempt_reset(*, attempt_id: int, actor_id: int | None) -> Attempt:
     """Archive the attempt with its history so the learner can start over.
 
-    The attempt keeps its rows; its credit requirement status is removed, as the reference
-    does when an attempt is removed.
+    The attempt keeps its rows; its credit requirement status is removed after the commit, as
+    the reference does when an attempt is removed.
     """
     with transaction.atomic():
-        attempt = _lock_current_attempt(attempt_id=attempt_id)
+        attempt = attempt_lock_current(attempt_id=attempt_id)
         moment = now()
         Attempt.objects.filter(pk=attempt.pk).update(archived_at=moment, modified=moment)
+        attempt.archived_at, attempt.modified = moment, moment
         AttemptHistory.objects.create(
             attempt=attempt,
             from_status=attempt.status,
@@ -188,14 +144,8 @@ def attempt_reset(*, attempt_id: int, actor_id: int | None) -> Attempt:
             actor_id=actor_id,
             cause=CAUSE_RESET,
         )
-        service = get_runtime_service("credit")
-        remove = getattr(service, "remove_credit_requirement_status", None)
-        if callable(remove):
-            remove(
-                user_id=attempt.user_id,
-                course_key_or_id=attempt.exam.course_id,
-                req_namespace=CREDIT_NAMESPACE,
-                req_name=attempt.exam.content_id,
-            )
+        effects = Effects()
+        effects.credit_removed(attempt=attempt)
+        effects.deliver_after_commit()
     log.info("Attempt %s reset by %s", attempt_id, actor_id)
-    return _reload(attempt_id)
+    return attempt

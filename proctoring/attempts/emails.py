@@ -1,18 +1,15 @@
-"""Status emails to learners, sent after the transaction that changed the status commits."""
+"""Status emails to learners (effects.py sends them once the status change has committed)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 
-from proctoring.attempts.models import Attempt
-from proctoring.runtime import get_runtime_service
+from proctoring.runtime import credit_service
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +29,12 @@ class StatusEmail:
     status: str
 
 
-def attempt_status_email_schedule(*, attempt: Attempt, status: str) -> None:
-    """Send the status email once the current transaction commits (never on a rollback)."""
-    message = StatusEmail(
-        attempt_id=attempt.pk,
-        user_id=attempt.user_id,
-        username=attempt.user.username,
-        email=attempt.user.email,
-        course_id=attempt.exam.course_id,
-        exam_name=attempt.exam.exam_name,
-        status=status,
-    )
-    transaction.on_commit(partial(attempt_status_email_send, message), robust=True)
-
-
 def attempt_status_email_send(message: StatusEmail) -> bool:
     """Render and send one status email; False when the learner has no address."""
     if not message.email:
         log.warning("No email for user %s; status email not sent", message.user_id)
         return False
-    credit_state = get_runtime_service("credit").get_credit_state(
+    credit_state = credit_service().get_credit_state(
         message.user_id, message.course_id, return_course_name=True
     )
     context = {

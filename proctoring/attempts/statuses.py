@@ -1,12 +1,15 @@
-"""The attempt statuses, their properties, and the one legality rule.
+"""The attempt lifecycle's single source: the statuses, their properties, the legality rule,
+the time-out rule, and which learner and staff action is allowed from which status.
 
-The table below is the single source of truth: every other module asks it.
+Every other module asks these tables; docs/attempt-lifecycle.md is generated from them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class AttemptStatus(StrEnum):
@@ -111,3 +114,45 @@ def is_transition_legal(from_status: str, to_status: str) -> bool:
     if is_completed_status(from_status):
         return not (is_incomplete_status(to_status) or to_status == AttemptStatus.ERROR)
     return True
+
+
+def timeout_status(*, from_status: str, provider_settings: Mapping[str, Any]) -> AttemptStatus:
+    """The status a time-out gives: ``timed_out`` when the provider's settings allow it (by
+    default only while the attempt is still ``created``), else ``submitted``."""
+    allowed = provider_settings.get("ALLOW_TIMED_OUT_STATE", from_status == AttemptStatus.CREATED)
+    return AttemptStatus.TIMED_OUT if allowed else AttemptStatus.SUBMITTED
+
+
+@dataclass(frozen=True)
+class Action:
+    """An action on an attempt: the status it leads to, and the statuses it may start from.
+
+    Asking again for the status the attempt already has is harmless (rule 4 of the transition).
+    """
+
+    to_status: AttemptStatus
+    sources: frozenset[AttemptStatus]
+
+    def allows(self, status: str) -> bool:
+        return status == self.to_status or status in self.sources
+
+
+NOT_STARTED = frozenset({S.CREATED, S.DOWNLOAD_SOFTWARE_CLICKED, S.READY_TO_START})
+
+# What a learner may do to its own attempt.
+LEARNER_ACTIONS: dict[str, Action] = {
+    "start": Action(S.STARTED, NOT_STARTED),
+    "stop": Action(S.READY_TO_SUBMIT, frozenset({S.STARTED})),
+    "submit": Action(S.SUBMITTED, RUNNING_STATUSES),
+    "decline": Action(S.DECLINED, NOT_STARTED),
+    "error": Action(S.ERROR, NOT_STARTED | RUNNING_STATUSES),
+}
+
+# The verdicts course staff give a completed attempt, and the statuses they can be given to.
+REVIEWABLE_STATUSES = frozenset({S.SUBMITTED, S.SECOND_REVIEW_REQUIRED, S.VERIFIED, S.REJECTED})
+STAFF_ACTIONS: dict[str, Action] = {
+    "verify": Action(S.VERIFIED, REVIEWABLE_STATUSES),
+    "reject": Action(S.REJECTED, REVIEWABLE_STATUSES),
+    "second_review": Action(S.SECOND_REVIEW_REQUIRED, REVIEWABLE_STATUSES),
+}
+REVIEW_STATUSES = frozenset(action.to_status for action in STAFF_ACTIONS.values())

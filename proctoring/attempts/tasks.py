@@ -1,10 +1,11 @@
-"""Celery tasks of attempts: interfaces that call one service each."""
+"""Celery tasks of attempts: interfaces that call one service each (proctoring/jobs.py lists
+the ones beat schedules)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from proctoring.attempts.timekeeping import attempts_expire_overdue
+from proctoring.attempts.expiry import attempts_expire_overdue
 
 
 @shared_task(name="proctoring.attempts.tasks.expire_attempts", ignore_result=True)

@@ -3,23 +3,67 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+from django.db import connection
+from django.db.models import Field
 
 from proctoring.core.clock import now
 from proctoring.courses.models import Course
 from proctoring.credit.models import CreditRequirementStatus
+from proctoring.credit.ports import CreditUpdate
+
+UPSERT_CHUNK = 500  # rows per statement: 8 parameters a row stay under SQLite's limit
+_COLUMNS = (
+    "user",
+    "course_id",
+    "req_namespace",
+    "req_name",
+    "status",
+    "reason",
+    "created",
+    "modified",
+)
 
 
-@dataclass(frozen=True)
-class CreditUpdate:
-    """One call's worth of ``set_credit_requirement_status`` arguments."""
-
-    user_id: int
-    course_key_or_id: str
-    req_namespace: str
-    req_name: str
-    status: str
+def _upsert(rows: list[CreditUpdate], *, reason: dict[str, Any]) -> None:
+    model = CreditRequirementStatus
+    fields = [cast("Field[Any, Any]", model._meta.get_field(name)) for name in _COLUMNS]
+    moment = now()
+    params: list[Any] = []
+    for row in rows:
+        changed_at = row.changed_at or moment
+        values = (
+            row.user_id,
+            row.course_key_or_id,
+            row.req_namespace,
+            row.req_name,
+            row.status,
+            reason,
+            changed_at,
+            changed_at,
+        )
+        params += [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, values, strict=True)
+        ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.get_attname_column()[1] or "") for field in fields)
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    key = ", ".join(quote(name) for name in ("user_id", "course_id", "req_namespace", "req_name"))
+    changed = ", ".join(
+        f"{quote(name)} = excluded.{quote(name)}" for name in ("status", "reason", "modified")
+    )
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
+            f"ON CONFLICT ({key}) DO UPDATE SET {changed} "
+            # Delivered after their commits, two updates may arrive out of order: the change
+            # that happened last wins.
+            f"WHERE {table}.{quote('modified')} <= excluded.{quote('modified')}",
+            params,
+        )
 
 
 class LocalCreditService:
@@ -42,28 +86,19 @@ class LocalCreditService:
     def set_credit_requirement_statuses(
         self, updates: Iterable[CreditUpdate], reason: dict[str, Any] | None = None
     ) -> None:
-        """Many updates in one upsert (used by the cascade of declines)."""
-        moment = now()
-        rows = [
-            CreditRequirementStatus(
-                user_id=update.user_id,
-                course_id=update.course_key_or_id,
-                req_namespace=update.req_namespace,
-                req_name=update.req_name,
-                status=update.status,
-                reason=reason or {},
-                created=moment,
-                modified=moment,
-            )
+        """Many updates in one statement of its own (it runs after the status change's
+        commit): an ``INSERT ... ON CONFLICT DO UPDATE``, which SQLite and PostgreSQL both
+        speak, and which needs no transaction around it. A row keeps the status of the latest
+        change (``changed_at``), whatever order the updates arrive in."""
+        latest = {
+            (update.user_id, update.course_key_or_id, update.req_namespace, update.req_name): update
             for update in updates
-        ]
-        if rows:
-            CreditRequirementStatus.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["user", "course_id", "req_namespace", "req_name"],
-                update_fields=["status", "reason", "modified"],
-            )
+        }
+        rows = list(latest.values())
+        # As many rows a statement as the database takes parameters (Django's own batch size).
+        size = max(1, connection.ops.bulk_batch_size(list(_COLUMNS), rows))
+        for start in range(0, len(rows), size):
+            _upsert(rows[start : start + size], reason=reason or {})
 
     def remove_credit_requirement_status(
         self, user_id: int, course_key_or_id: str, req_namespace: str, req_name: str

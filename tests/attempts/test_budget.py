@@ -1,4 +1,4 @@
-"""The time budget of an attempt (proctoring/attempts/budget.py): pure functions, at their
+"""The time budget of an attempt (proctoring/attempts/time_math.py): pure functions, at their
 exact boundaries.
 
 No database: every value is given, and "now" is an argument.
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from proctoring.attempts import budget
-from proctoring.attempts.budget import Allowances
+from proctoring.attempts import time_math as budget
+from proctoring.attempts.time_math import Allowances
 
 START = datetime(2026, 5, 4, 9, 15, 27, 345678, tzinfo=UTC)
 NO_ALLOWANCES = Allowances()

@@ -368,7 +368,8 @@ def test_cascades_race_with_each_other_and_with_creations(learner, other_learner
 
 
 def test_cascades_race_with_submissions_using_the_local_credit_service(learner, other_learner):
-    """The default credit service writes its own rows inside the status change's transaction.
+    """The default credit service writes its rows after each status change's commit; the
+    latest change wins whatever order the deliveries run in.
 
     Each learner declines one exam (cascading) while submitting another and creating a third.
     Whichever goes first, the submission wins on its exam (a submission may follow a decline,

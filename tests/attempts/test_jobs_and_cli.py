@@ -14,12 +14,12 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils import timezone
 
-from proctoring.attempts import jobs
-from proctoring.attempts.jobs import InProcessJobsMiddleware, JobRunner, jobs_start_in_process
+from proctoring import jobs
 from proctoring.attempts.models import Attempt, AttemptHistory, AttemptTimeChange
 from proctoring.attempts.services import attempt_create, attempt_update_status
-from proctoring.attempts.timekeeping import attempt_pause
+from proctoring.attempts.time_changes import attempt_pause
 from proctoring.courses.models import Course
+from proctoring.jobs import InProcessJobsMiddleware, JobRunner, jobs_start_in_process
 from tests.attempts.conftest import GRACE, T0
 from tests.factories import CourseFactory, ExamFactory, UserFactory
 
@@ -266,7 +266,7 @@ def test_run_once_survives_a_failing_job(monkeypatch, caplog):
     def broken() -> int:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(jobs, "attempts_expire_overdue", broken)
+    monkeypatch.setattr("proctoring.attempts.expiry.attempts_expire_overdue", broken)
     assert JobRunner(interval=3600).run_once() == 0
     assert "The expiry job failed" in caplog.text
 

@@ -16,6 +16,7 @@ from itertools import pairwise
 
 import pytest
 from django.db import transaction
+from django.test import TestCase
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -170,13 +171,15 @@ class AttemptStateMachine(RuleBasedStateMachine):
         exam_id, user_id = self.world.exam_ids[exam], self.world.user_ids[learner]
 
         def call() -> int | None:
-            return api.update_attempt_status(
-                exam_id,
-                user_id,
-                status,
-                raise_if_not_found=raise_if_not_found,
-                cascade_effects=cascade,
-            )
+            # The test's transaction never commits: run the after-commit effects (credit) here.
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                return api.update_attempt_status(
+                    exam_id,
+                    user_id,
+                    status,
+                    raise_if_not_found=raise_if_not_found,
+                    cascade_effects=cascade,
+                )
 
         if status == NOT_A_STATUS:
             with pytest.raises(InvalidAttemptStatus):

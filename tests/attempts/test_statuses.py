@@ -199,7 +199,8 @@ def test_update_attempt_status_applies_legal_moves_and_refuses_illegal_ones_writ
     history_before = AttemptHistory.objects.filter(attempt_id=attempt_id).count()
 
     if expected_legal(from_status, to_status):
-        result = api.update_attempt_status(exam.pk, learner.pk, to_status)
+        with django_capture_on_commit_callbacks(execute=True):  # credit follows the commit
+            result = api.update_attempt_status(exam.pk, learner.pk, to_status)
         after = Attempt.objects.get(pk=attempt_id)
         assert result == attempt_id
         assert after.status == to_status

@@ -1,5 +1,6 @@
-"""The clock of a running attempt (proctoring/attempts/timekeeping.py): start, added time,
-pauses, allowances changed while it runs, submissions at the deadline, and the expiry job.
+"""The clock of a running attempt (proctoring/attempts/time_changes.py and expiry.py): start,
+added time, pauses, allowances changed while it runs, submissions at the deadline,
+and the expiry job.
 
 The time comes from a fake clock that replaces ``django.utils.timezone.now`` (which
 ``proctoring.core.clock.now`` reads), so every boundary is exact to the microsecond.
@@ -17,20 +18,25 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from proctoring.allowances.models import Allowance
-from proctoring.attempts import budget
-from proctoring.attempts.budget_services import attempt_allowances, attempt_deadline
+from proctoring.attempts import time_math as budget
+from proctoring.attempts.expiry import (
+    CAUSE_DEADLINE,
+    attempt_submit_in_time,
+    attempts_expire_overdue,
+)
 from proctoring.attempts.models import Attempt, AttemptHistory, AttemptTimeChange
 from proctoring.attempts.services import attempt_create, attempt_update_status
-from proctoring.attempts.timekeeping import (
-    CAUSE_DEADLINE,
+from proctoring.attempts.time_changes import (
     MAX_ADDED_MINUTES,
     attempt_add_time,
     attempt_apply_allowances,
     attempt_pause,
     attempt_resume,
+)
+from proctoring.attempts.timer import (
+    attempt_allowances,
+    attempt_deadline,
     attempt_status_at_deadline,
-    attempt_submit_in_time,
-    attempts_expire_overdue,
 )
 from proctoring.credit.models import CreditRequirementStatus
 from proctoring.exceptions import AttemptClockError, AttemptDeadlinePassed

@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 from django.db import connection, transaction
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from proctoring import api
 from proctoring.attempts.models import Attempt, AttemptHistory
-from proctoring.attempts.services import CAUSE_CASCADE
+from proctoring.attempts.transition import CAUSE_CASCADE
 from proctoring.credit.models import CreditRequirementStatus
 from proctoring.exceptions import (
     InvalidAttemptStatus,
@@ -225,13 +226,14 @@ def test_timed_out_is_kept_by_default_when_the_attempt_is_still_created(exam, le
     "from_status", ["download_software_clicked", "ready_to_start", "started", "ready_to_submit"]
 )
 def test_timed_out_becomes_submitted_by_default_once_the_attempt_left_created(
-    exam, learner, credit, clock, from_status
+    django_capture_on_commit_callbacks, exam, learner, credit, clock, from_status
 ):
     """Without any setting, a time-out of a begun attempt counts as a hand-in: the attempt is
     submitted, gets its completion time, the history says submitted and credit hears
     ``submitted``."""
     attempt = make_attempt(exam, learner, status=from_status)
-    assert api.update_attempt_status(exam.pk, learner.pk, "timed_out") == attempt.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.update_attempt_status(exam.pk, learner.pk, "timed_out") == attempt.pk
     attempt = fresh(attempt)
     assert attempt.status == "submitted"
     assert attempt.completed_at == clock.current
@@ -532,13 +534,20 @@ def test_the_history_replays_to_the_current_status(exam, learner):
     ],
 )
 def test_credit_statuses_call_the_credit_service_once_with_the_exact_arguments(
-    exam, learner, credit, from_status, to_status, requirement_status
+    django_capture_on_commit_callbacks,
+    exam,
+    learner,
+    credit,
+    from_status,
+    to_status,
+    requirement_status,
 ):
     """The credit service gets ``set_credit_requirement_status(user_id=...,
     course_key_or_id=course id, req_namespace='proctored_exam', req_name=content id,
     status=...)`` with verified -> satisfied, submitted -> submitted, others -> failed."""
     make_attempt(exam, learner, status=from_status)
-    api.update_attempt_status(exam.pk, learner.pk, to_status)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.update_attempt_status(exam.pk, learner.pk, to_status)
     assert credit.calls == [
         {
             "user_id": learner.pk,
@@ -576,11 +585,14 @@ def test_statuses_without_credit_meaning_do_not_call_the_credit_service(
     assert credit.calls == []
 
 
-def test_the_local_credit_service_records_the_requirement_status(exam, learner):
+def test_the_local_credit_service_records_the_requirement_status(
+    django_capture_on_commit_callbacks, exam, learner
+):
     """With no credit service installed, the local default keeps one row per requirement and
     updates it as the attempt moves on."""
     make_attempt(exam, learner, status="started")
-    api.update_attempt_status(exam.pk, learner.pk, "submitted")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.update_attempt_status(exam.pk, learner.pk, "submitted")
     row = CreditRequirementStatus.objects.get()
     assert (row.user_id, row.course_id, row.req_namespace, row.req_name, row.status) == (
         learner.pk,
@@ -589,30 +601,48 @@ def test_the_local_credit_service_records_the_requirement_status(exam, learner):
         "midterm",
         "submitted",
     )
-    api.update_attempt_status(exam.pk, learner.pk, "verified")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.update_attempt_status(exam.pk, learner.pk, "verified")
     assert list(CreditRequirementStatus.objects.values_list("req_name", "status")) == [
         ("midterm", "satisfied")
     ]
 
 
-def test_the_local_credit_service_records_failed_for_a_rejection(exam, learner):
+def test_the_local_credit_service_records_failed_for_a_rejection(
+    django_capture_on_commit_callbacks, exam, learner
+):
     """A rejection reports the requirement as failed."""
     make_attempt(exam, learner, status="submitted")
-    api.update_attempt_status(exam.pk, learner.pk, "rejected")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.update_attempt_status(exam.pk, learner.pk, "rejected")
     assert CreditRequirementStatus.objects.get().status == "failed"
 
 
-def test_a_failing_credit_service_rolls_the_status_change_back(exam, learner):
-    """The change and its effects are one transaction: when credit fails, the status and the
-    history stay as they were."""
+def test_a_failing_credit_service_does_not_undo_the_committed_change(
+    exam, learner, caplog, django_capture_on_commit_callbacks
+):
+    """Credit is told after the commit (no external call inside a status transaction): when
+    the credit service fails, the change and its history stay, and the failure is logged."""
     set_runtime_service("credit", FailingCredit())
     attempt = make_attempt(exam, learner, status="started")
-    with pytest.raises(RuntimeError, match="credit service down"):
-        api.update_attempt_status(exam.pk, learner.pk, "submitted")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.update_attempt_status(exam.pk, learner.pk, "submitted") == attempt.pk
     attempt = fresh(attempt)
-    assert attempt.status == "started"
-    assert attempt.completed_at is None
-    assert history(attempt) == [("", "created")]
+    assert attempt.status == "submitted"
+    assert history(attempt) == [("", "created"), ("started", "submitted")]
+    assert "The credit service failed" in caplog.text
+
+
+def test_no_credit_update_leaves_inside_the_status_transaction(
+    exam, learner, credit, django_capture_on_commit_callbacks
+):
+    """The credit service hears of a change only once its transaction commits."""
+    make_attempt(exam, learner, status="started")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        api.update_attempt_status(exam.pk, learner.pk, "submitted")
+    assert credit.calls == []
+    callbacks[0]()
+    assert [call["status"] for call in credit.calls] == ["submitted"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -759,12 +789,13 @@ def test_cascaded_attempts_keep_their_taking_as_proctored_and_external_id(
 
 
 def test_a_decline_without_cascade_effects_declines_only_its_attempt_and_clears_nothing(
-    exam, learner, course_exams, cascade_scene, credit
+    django_capture_on_commit_callbacks, exam, learner, course_exams, cascade_scene, credit
 ):
     """``cascade_effects=False`` declines the one attempt: no other attempt moves or is
     created, and its own proctoring fields stay."""
     own, others = cascade_scene
-    api.update_attempt_status(exam.pk, learner.pk, "declined", cascade_effects=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.update_attempt_status(exam.pk, learner.pk, "declined", cascade_effects=False)
     own = fresh(own)
     assert own.status == "declined"
     assert (own.taking_as_proctored, own.external_id) == (True, "session-own")
@@ -774,12 +805,15 @@ def test_a_decline_without_cascade_effects_declines_only_its_attempt_and_clears_
     assert [call["req_name"] for call in credit.calls] == ["midterm"]
 
 
-def test_a_rejection_does_not_cascade(exam, learner, course_exams, cascade_scene, credit):
+def test_a_rejection_does_not_cascade(
+    django_capture_on_commit_callbacks, exam, learner, course_exams, cascade_scene, credit
+):
     """Only declines cascade: a rejected review leaves the other exams and the attempt's
     proctoring fields as they were."""
     own, others = cascade_scene
     Attempt.objects.filter(pk=own.pk).update(status="submitted")
-    api.update_attempt_status(exam.pk, learner.pk, "rejected")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.update_attempt_status(exam.pk, learner.pk, "rejected")
     own = fresh(own)
     assert own.status == "rejected"
     assert (own.taking_as_proctored, own.external_id) == (True, "session-own")
@@ -798,11 +832,12 @@ def test_other_failures_do_not_cascade(exam, learner, course_exams, cascade_scen
 
 
 def test_the_cascade_reports_failed_credit_for_every_declined_exam_only(
-    exam, learner, cascade_scene, credit
+    django_capture_on_commit_callbacks, exam, learner, cascade_scene, credit
 ):
     """Each attempt declined (the learner's own and the cascaded ones) reports ``failed`` to
     credit; the spared exams report nothing."""
-    api.update_attempt_status(exam.pk, learner.pk, "declined")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.update_attempt_status(exam.pk, learner.pk, "declined")
     assert sorted(
         (call["req_name"], call["status"], call["user_id"], call["course_key_or_id"])
         for call in credit.calls
@@ -815,9 +850,12 @@ def test_the_cascade_reports_failed_credit_for_every_declined_exam_only(
     assert all(call["req_namespace"] == "proctored_exam" for call in credit.calls)
 
 
-def test_the_cascade_writes_failed_rows_with_the_local_credit_service(exam, learner, cascade_scene):
+def test_the_cascade_writes_failed_rows_with_the_local_credit_service(
+    django_capture_on_commit_callbacks, exam, learner, cascade_scene
+):
     """The local default credit service records the cascaded failures too."""
-    api.update_attempt_status(exam.pk, learner.pk, "declined")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.update_attempt_status(exam.pk, learner.pk, "declined")
     assert sorted(
         CreditRequirementStatus.objects.filter(user=learner).values_list("req_name", "status")
     ) == [
@@ -1290,7 +1328,12 @@ def _decline_in_course_with(learner, other_exams, with_attempts):
         for other in others:
             make_attempt(other, learner, status="started")
     make_attempt(exam, learner, status="started")
-    with CaptureQueriesContext(connection) as queries:
+    with (
+        CaptureQueriesContext(connection) as queries,
+        TestCase.captureOnCommitCallbacks(
+            execute=True  # the credit updates follow the commit
+        ),
+    ):
         api.update_attempt_status(exam.pk, learner.pk, "declined")
     statuses = Attempt.objects.filter(exam__in=others, user=learner).values_list(
         "status", flat=True

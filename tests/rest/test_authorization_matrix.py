@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.services import attempt_update_status
-from proctoring.attempts.timekeeping import attempt_pause
+from proctoring.attempts.time_changes import attempt_pause
 from proctoring.courses.models import CourseRole
 from tests.factories import ExamFactory
 from tests.rest.conftest import World, client_for

@@ -9,7 +9,7 @@ from django.utils import timezone
 from proctoring.allowances.models import Allowance
 from proctoring.allowances.services import allowance_value_clean
 from proctoring.attempts.models import Attempt, AttemptHistory
-from proctoring.attempts.timekeeping import attempt_pause
+from proctoring.attempts.time_changes import attempt_pause
 from proctoring.exceptions import InvalidAllowance
 from tests.rest.conftest import COURSE_ID, bearer, client_for, mint
 

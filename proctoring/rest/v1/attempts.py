@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from proctoring.attempts import actions, timekeeping
+from proctoring.attempts import actions, statuses, time_changes
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.selectors import (
     attempt_get_active_for_user,
@@ -18,7 +18,7 @@ from proctoring.attempts.selectors import (
     attempt_list_for_course,
 )
 from proctoring.attempts.statuses import CHOICES
-from proctoring.attempts.timing import attempt_clock
+from proctoring.attempts.timer import attempt_clock
 from proctoring.core.clock import now
 from proctoring.exceptions import StudentExamAttemptDoesNotExistsException
 from proctoring.rest.pagination import PageNumberPagination, paginated
@@ -209,7 +209,7 @@ class AttemptReviewApi(APIView):
     permission_classes = [IsCourseStaff]
 
     class InputSerializer(StrictSerializer):
-        status = serializers.ChoiceField(choices=sorted(str(s) for s in actions.REVIEW_STATUSES))
+        status = serializers.ChoiceField(choices=sorted(str(s) for s in statuses.REVIEW_STATUSES))
 
     @extend_schema(
         operation_id="attempt_review",
@@ -250,7 +250,7 @@ class AttemptAddTimeApi(APIView):
     permission_classes = [IsCourseStaff]
 
     class InputSerializer(StrictSerializer):
-        minutes = serializers.IntegerField(min_value=1, max_value=timekeeping.MAX_ADDED_MINUTES)
+        minutes = serializers.IntegerField(min_value=1, max_value=time_changes.MAX_ADDED_MINUTES)
         reason = serializers.CharField(max_length=500, required=False, default="")
 
     @extend_schema(
@@ -262,7 +262,7 @@ class AttemptAddTimeApi(APIView):
         check_attempt_staff(request, _attempt(attempt_id))
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        timekeeping.attempt_add_time(
+        time_changes.attempt_add_time(
             attempt_id=attempt_id, actor_id=user_id_of(request), **serializer.validated_data
         )
         return Response(render_attempt(_attempt(attempt_id)))
@@ -274,7 +274,7 @@ class ClockChangeInput(StrictSerializer):
 
 def _clock_view(action: str, summary: str) -> type[APIView]:
     """Course staff pause or resume a running attempt's clock (a learner cannot)."""
-    change = {"pause": timekeeping.attempt_pause, "resume": timekeeping.attempt_resume}[action]
+    change = {"pause": time_changes.attempt_pause, "resume": time_changes.attempt_resume}[action]
 
     class AttemptClockApi(APIView):
         permission_classes = [IsCourseStaff]

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from proctoring.attempts.timekeeping import attempt_add_time
+from proctoring.attempts.time_changes import attempt_add_time
 from proctoring.exceptions import ProctoringError
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from proctoring.attempts import budget
+from proctoring.attempts import time_math
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import RUNNING_STATUSES
 from proctoring.core.clock import now
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         moment = now()
         self.stdout.write("id\tuser\tcourse\texam\tstatus\tdeadline (UTC)\tremaining\tpaused")
         for attempt in attempts:
-            left = budget.remaining_seconds(
+            left = time_math.remaining_seconds(
                 deadline_at=attempt.deadline_at, now=moment, paused_at=attempt.paused_at
             )
             self.stdout.write(

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from proctoring.attempts.timekeeping import attempts_expire_overdue
+from proctoring.attempts.expiry import attempts_expire_overdue
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from proctoring.attempts.lifecycle import lifecycle_markdown
+from proctoring.devtools.lifecycle import lifecycle_markdown
 
 
 class Command(BaseCommand):

@@ -30,3 +30,8 @@ def get_proctoring_settings(provider_name: str | None) -> dict[str, Any]:
     if isinstance(own, dict):
         merged.update(own)
     return merged
+
+
+def course_provider_settings(course: Course) -> dict[str, Any]:
+    """The settings in force for the course's provider (the default one when it names none)."""
+    return get_proctoring_settings(course.provider or default_provider_name())

@@ -1,4 +1,5 @@
-"""The time budget of an attempt: pure functions of stored values and the current time.
+"""The arithmetic of an attempt's time: pure functions of stored values and the current time
+(no database: the modules that read and write the clock call these).
 
 The learner's allowed time is the exam's base time limit, times the learner's time multiplier
 (kept as a multiplier), plus the learner's additional minutes: ``base * multiplier + extra``.

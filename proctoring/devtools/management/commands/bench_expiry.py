@@ -33,11 +33,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from proctoring import api
+from proctoring.attempts.expiry import attempts_expire_overdue
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import COMPLETED_STATUSES, AttemptStatus
-from proctoring.attempts.timekeeping import attempts_expire_overdue
 from proctoring.core.clock import now
-from proctoring.core.management.commands.bench import (
+from proctoring.devtools.management.commands.bench import (
     _database_version,
     _quiet_proctoring_log,
     write_report,

@@ -1,0 +1,135 @@
+"""Finding and locking attempts: the one place where attempt rows are locked.
+
+Every status or clock change locks the rows it changes (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite's write transactions are serialized already), loaded with what the
+transition needs (exam, course and user) so that no later statement reads them again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from proctoring.allowances.models import Allowance
+from proctoring.attempts.models import Attempt
+from proctoring.attempts.statuses import RUNNING_STATUSES
+from proctoring.attempts.time_math import ADDITIONAL_TIME, DUE_DATE_EXTENSION, TIME_MULTIPLIER
+
+# Allowance values loaded with a locked attempt that is about to start, as annotations.
+ALLOWANCE_KEYS = (ADDITIONAL_TIME, TIME_MULTIPLIER, DUE_DATE_EXTENSION)
+
+
+def _locked() -> QuerySet[Attempt]:
+    return Attempt.objects.select_related("exam__course", "user").select_for_update(of=("self",))
+
+
+def _with_allowances(attempts: QuerySet[Attempt]) -> QuerySet[Attempt]:
+    """Each attempt's time allowances as annotations ``allowance_<key>`` (one statement)."""
+    return attempts.annotate(
+        **{
+            f"allowance_{key}": Subquery(
+                Allowance.objects.filter(
+                    exam_id=OuterRef("exam_id"), user_id=OuterRef("user_id"), key=key
+                ).values("value")[:1]
+            )
+            for key in ALLOWANCE_KEYS
+        }
+    )
+
+
+def loaded_allowance_values(attempt: Attempt) -> dict[str, str] | None:
+    """The allowance values ``attempt_lock(..., with_allowances=True)`` loaded, else None."""
+    if not hasattr(attempt, f"allowance_{ALLOWANCE_KEYS[0]}"):
+        return None
+    values = {key: getattr(attempt, f"allowance_{key}") for key in ALLOWANCE_KEYS}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _lock_course_attempts(**learner: Any) -> None:
+    """Lock, in id order, every current attempt of the learner in the exam's course.
+
+    A decline may cascade to the learner's other attempts of the course; taking all their
+    locks up front and in one order keeps two cascading declines from deadlocking.
+    """
+    list(
+        Attempt.objects.select_for_update(of=("self",))
+        .filter(archived_at__isnull=True, **learner)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def attempt_lock(
+    *,
+    attempt_id: int | None = None,
+    exam_id: int | None = None,
+    user_id: int | None = None,
+    cascading: bool = False,
+    with_allowances: bool = False,
+    current_only: bool = False,
+) -> Attempt | None:
+    """The attempt with this id, or the learner's current attempt on the exam, locked; None
+    when there is none.
+
+    ``cascading`` first locks the learner's attempts of the whole course, in id order (a
+    decline's cascade will change them). ``with_allowances`` loads the learner's time
+    allowances in the same statement (a start needs them).
+    """
+    if attempt_id is not None:
+        found = Attempt.objects.filter(pk=attempt_id)
+        if current_only:
+            found = found.filter(archived_at__isnull=True)
+        match: dict[str, Any] = {"pk": attempt_id}
+    else:
+        match = {"exam_id": exam_id, "user_id": user_id, "archived_at__isnull": True}
+        found = Attempt.objects.filter(**match)
+    if cascading:
+        _lock_course_attempts(
+            user_id=Subquery(found.values("user_id")[:1]),
+            exam__course_id=Subquery(found.values("exam__course_id")[:1]),
+        )
+    attempts = _locked().filter(**match)
+    if with_allowances:
+        attempts = _with_allowances(attempts)
+    return attempts.first()
+
+
+def attempts_lock_running(*, exam_id: int, user_id: int) -> Attempt | None:
+    """The learner's running attempt on the exam, locked, or None."""
+    return (
+        _locked()
+        .filter(
+            exam_id=exam_id, user_id=user_id, archived_at__isnull=True, status__in=RUNNING_STATUSES
+        )
+        .first()
+    )
+
+
+def attempts_lock_for_decline(*, user_id: int, exam_ids: Any) -> list[Attempt]:
+    """The learner's attempts (archived ones too) on these exams, locked."""
+    return list(_locked().filter(user_id=user_id, exam_id__in=exam_ids).order_by("id"))
+
+
+def attempts_lock_overdue(*, cutoff: datetime, limit: int) -> list[Attempt]:
+    """Up to ``limit`` running, unpaused, current attempts whose deadline is before ``cutoff``,
+    oldest deadline first, locked.
+
+    On PostgreSQL the rows another transaction holds are skipped (``SKIP LOCKED``), so several
+    copies of the expiry job share the work and never take the same attempt.
+    """
+    overdue = (
+        Attempt.objects.select_related("exam__course", "user")
+        .filter(
+            status__in=sorted(RUNNING_STATUSES),
+            paused_at__isnull=True,
+            archived_at__isnull=True,
+            deadline_at__lt=cutoff,
+        )
+        .order_by("deadline_at", "id")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        overdue = overdue.select_for_update(skip_locked=True, of=("self",))
+    return list(overdue[:limit])

@@ -1,0 +1,200 @@
+"""Changes to a running attempt's clock by course staff: add time, pause, resume, and the
+deadline moved when the learner's allowances change.
+
+Every change takes the attempt's row lock (locks.py), recomputes the deadline from the stored
+clock (time_math.py) and records an ``AttemptTimeChange`` row with who and why.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from proctoring.attempts import time_math
+from proctoring.attempts.locks import attempt_lock, attempts_lock_running
+from proctoring.attempts.models import Attempt, AttemptTimeChange
+from proctoring.attempts.statuses import RUNNING_STATUSES
+from proctoring.attempts.timer import attempt_allowances, attempt_deadline
+from proctoring.core.clock import now
+from proctoring.exceptions import AttemptClockError, StudentExamAttemptDoesNotExistsException
+
+log = logging.getLogger(__name__)
+
+MAX_ADDED_MINUTES = 24 * 60
+
+
+def _lock_running(*, attempt_id: int) -> Attempt:
+    attempt = attempt_lock(attempt_id=attempt_id)
+    if attempt is None:
+        raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
+    if attempt.archived_at is not None:
+        raise AttemptClockError(f"Attempt {attempt_id} was reset; its clock cannot change.")
+    if attempt.status not in RUNNING_STATUSES:
+        raise AttemptClockError(
+            f"Attempt {attempt_id} is {attempt.status}; its clock is not running."
+        )
+    return attempt
+
+
+def _record(
+    *,
+    attempt: Attempt,
+    kind: str,
+    before: datetime | None,
+    moment: datetime,
+    actor_id: int | None,
+    reason: str,
+    seconds: int = 0,
+) -> None:
+    AttemptTimeChange.objects.create(
+        attempt=attempt,
+        kind=kind,
+        seconds=seconds,
+        deadline_before=before,
+        deadline_after=attempt.deadline_at,
+        changed_at=moment,
+        actor_id=actor_id,
+        reason=reason,
+    )
+
+
+def _save_clock(attempt: Attempt, moment: datetime, *fields: str) -> None:
+    attempt.modified = moment
+    Attempt.objects.filter(pk=attempt.pk).update(
+        modified=moment, **{name: getattr(attempt, name) for name in fields}
+    )
+
+
+def attempt_add_time(
+    *, attempt_id: int, minutes: int, actor_id: int | None, reason: str = ""
+) -> Attempt:
+    """Staff add minutes to a running attempt: its deadline moves by that much."""
+    if (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or not 0 < minutes <= MAX_ADDED_MINUTES
+    ):
+        raise AttemptClockError(f"minutes must be a whole number from 1 to {MAX_ADDED_MINUTES}.")
+    with transaction.atomic():
+        attempt = _lock_running(attempt_id=attempt_id)
+        if attempt.deadline_at is None:
+            raise AttemptClockError(f"Attempt {attempt_id} has no time limit to extend.")
+        moment = now()
+        before = attempt.deadline_at
+        attempt.added_seconds += minutes * 60
+        attempt.deadline_at = before + timedelta(minutes=minutes)
+        _save_clock(attempt, moment, "added_seconds", "deadline_at")
+        _record(
+            attempt=attempt,
+            kind=AttemptTimeChange.Kind.ADD_TIME,
+            before=before,
+            moment=moment,
+            actor_id=actor_id,
+            reason=reason,
+            seconds=minutes * 60,
+        )
+    log.info("Added %s minutes to attempt %s: %s", minutes, attempt_id, reason)
+    return attempt
+
+
+def attempt_pause(*, attempt_id: int, actor_id: int | None, reason: str = "") -> Attempt:
+    """Stop a running attempt's clock until it is resumed."""
+    with transaction.atomic():
+        attempt = _lock_running(attempt_id=attempt_id)
+        if attempt.paused_at is not None:
+            raise AttemptClockError(f"Attempt {attempt_id} is already paused.")
+        moment = now()
+        if time_math.is_past_deadline(deadline_at=attempt.deadline_at, now=moment):
+            raise AttemptClockError(f"Attempt {attempt_id} is past its deadline.")
+        attempt.paused_at = moment
+        _save_clock(attempt, moment, "paused_at")
+        _record(
+            attempt=attempt,
+            kind=AttemptTimeChange.Kind.PAUSE,
+            before=attempt.deadline_at,
+            moment=moment,
+            actor_id=actor_id,
+            reason=reason,
+        )
+    return attempt
+
+
+def attempt_resume(*, attempt_id: int, actor_id: int | None, reason: str = "") -> Attempt:
+    """Start a paused attempt's clock again; the deadline moves by the time spent paused."""
+    with transaction.atomic():
+        attempt = _lock_running(attempt_id=attempt_id)
+        if attempt.paused_at is None:
+            raise AttemptClockError(f"Attempt {attempt_id} is not paused.")
+        moment = now()
+        paused = max(0, math.ceil((moment - attempt.paused_at).total_seconds()))
+        before = attempt.deadline_at
+        attempt.paused_seconds += paused
+        attempt.paused_at = None
+        if before is not None:
+            attempt.deadline_at = before + timedelta(seconds=paused)
+        _save_clock(attempt, moment, "paused_seconds", "paused_at", "deadline_at")
+        _record(
+            attempt=attempt,
+            kind=AttemptTimeChange.Kind.RESUME,
+            before=before,
+            moment=moment,
+            actor_id=actor_id,
+            reason=reason,
+            seconds=paused,
+        )
+    return attempt
+
+
+def attempt_apply_allowances(
+    *, exam_id: int, user_id: int, actor_id: int | None, reason: str = ""
+) -> Attempt | None:
+    """After an allowance changed: move the learner's running attempt's deadline to match.
+
+    Returns the attempt when one was running, else None. Call it inside the transaction that
+    changed the allowance.
+    """
+    with transaction.atomic():
+        attempt = attempts_lock_running(exam_id=exam_id, user_id=user_id)
+        if attempt is None or attempt.started_at is None:
+            return None
+        allowances = attempt_allowances(exam_id=exam_id, user_id=user_id)
+        before = attempt.deadline_at
+        attempt.allowed_time_seconds = time_math.allowed_seconds(
+            time_limit_mins=attempt.time_limit_mins, allowances=allowances
+        )
+        attempt.deadline_at = attempt_deadline(attempt=attempt, allowances=allowances)
+        moment = now()
+        _save_clock(attempt, moment, "allowed_time_seconds", "deadline_at")
+        _record(
+            attempt=attempt,
+            kind=AttemptTimeChange.Kind.ALLOWANCE,
+            before=before,
+            moment=moment,
+            actor_id=actor_id,
+            reason=reason,
+        )
+    return attempt
+
+
+class RunningDeadlinesFollowAllowances:
+    """The attempts app's ``AllowanceListener``: running attempts' deadlines follow their
+    learners' allowances (registered in ``AttemptsConfig.ready``)."""
+
+    def allowances_changed(
+        self, *, exam_ids: Collection[int], user_ids: Collection[int], actor_id: int | None
+    ) -> None:
+        if len(exam_ids) == 1 and len(user_ids) == 1:
+            pairs: Iterable[tuple[int, int]] = [(next(iter(exam_ids)), next(iter(user_ids)))]
+        else:
+            pairs = Attempt.objects.filter(
+                exam_id__in=exam_ids,
+                user_id__in=user_ids,
+                archived_at__isnull=True,
+                status__in=RUNNING_STATUSES,
+            ).values_list("exam_id", "user_id")
+        for exam_id, user_id in pairs:
+            attempt_apply_allowances(exam_id=exam_id, user_id=user_id, actor_id=actor_id)

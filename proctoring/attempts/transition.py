@@ -1,0 +1,257 @@
+"""The one transition: every change of an attempt's status goes through ``attempts_transition``.
+
+It applies the reference's rules (DESIGN.md 2.1, seed Exemple #13) once, to one attempt or to
+many, which the caller has locked (locks.py) inside its transaction:
+
+- rule 2: a move to ``timed_out`` becomes ``submitted`` unless the course provider allows it;
+- rule 3: no way back from a completed status to an incomplete one, nor to ``error``;
+- rule 4: a move to the status the attempt has changes nothing;
+- rules 5 and 8: the status, ``completed_at`` on submission, ``started_at`` and the clock on
+  the first start, and one history row per change;
+- rules 6 and 9: credit updates and status emails, recorded here and delivered after commit;
+- rule 7: a decline's cascade to the learner's other proctored exams of the course.
+
+Learner and staff actions, the cascade, the expiry job and every future caller use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+
+from proctoring.attempts import statuses
+from proctoring.attempts.effects import Effects
+from proctoring.attempts.locks import attempts_lock_for_decline, loaded_allowance_values
+from proctoring.attempts.models import Attempt, AttemptHistory, new_attempt_code
+from proctoring.attempts.statuses import AttemptStatus
+from proctoring.attempts.time_math import Allowances
+from proctoring.attempts.timer import attempt_allowances, attempt_clock_at_start
+from proctoring.core.clock import now
+from proctoring.courses.provider_settings import course_provider_settings
+from proctoring.exams.models import Exam
+from proctoring.exceptions import ProctoredExamIllegalStatusTransition
+
+log = logging.getLogger(__name__)
+
+CAUSE_CASCADE = "cascade"
+
+
+@dataclass(frozen=True)
+class Move:
+    """What the caller asks of the attempts: a target status, who or what asks, and why."""
+
+    to_status: AttemptStatus
+    actor_id: int | None = None
+    cause: str = ""
+    cascade: bool = False  # rule 7 applies (the reference's ``cascade_effects``)
+    at_deadline: bool = False  # record the deadline as ``completed_at`` (a time-out)
+
+
+@dataclass
+class _Writes:
+    """What one transition leaves to write at its end: history rows and effects."""
+
+    moment: datetime
+    history: list[AttemptHistory] = field(default_factory=list)
+    effects: Effects = field(default_factory=Effects)
+
+    def record(self, attempt_id: int, from_status: str, to_status: str, move: Move) -> None:
+        self.history.append(
+            AttemptHistory(
+                attempt_id=attempt_id,
+                from_status=from_status,
+                to_status=to_status,
+                changed_at=self.moment,
+                actor_id=move.actor_id,
+                cause=move.cause,
+            )
+        )
+
+
+def attempts_transition(
+    *, attempts: Sequence[Attempt], move: Move, moment: datetime | None = None
+) -> list[Attempt]:
+    """Apply ``move`` to ``attempts``, locked by the caller and loaded with exam, course and
+    user; return the attempts that changed, updated in memory.
+
+    Raises ``ProctoredExamIllegalStatusTransition`` (and changes nothing) when the move is
+    illegal for any of them.
+    """
+    writes = _Writes(moment=moment or now())
+    moved = _apply(attempts, move, writes)
+    if writes.history:
+        AttemptHistory.objects.bulk_create(writes.history)
+    writes.effects.deliver_after_commit()
+    return moved
+
+
+def _apply(attempts: Sequence[Attempt], move: Move, writes: _Writes) -> list[Attempt]:
+    by_target: dict[AttemptStatus, list[Attempt]] = defaultdict(list)
+    for attempt in attempts:
+        target = _target(attempt, move.to_status)
+        if target != attempt.status:  # rule 4
+            by_target[target].append(attempt)
+    moved: list[Attempt] = []
+    for target, group in by_target.items():
+        _save(group, target, move, writes)
+        moved += group
+        _log(group, target)
+    if move.cascade and statuses.is_a_cascadable_failure(move.to_status):
+        for attempt in moved:
+            _cascade_decline(attempt, move, writes)
+    return moved
+
+
+def _target(attempt: Attempt, to_status: AttemptStatus) -> AttemptStatus:
+    """Rules 2 and 3: the status the attempt moves to, or the illegal move raised."""
+    target = to_status
+    if target == AttemptStatus.TIMED_OUT:
+        target = statuses.timeout_status(
+            from_status=attempt.status,
+            provider_settings=course_provider_settings(attempt.exam.course),
+        )
+    if not statuses.is_transition_legal(attempt.status, target):
+        raise ProctoredExamIllegalStatusTransition(
+            f"A status transition from {attempt.status} to {target} was attempted on "
+            f"exam_id {attempt.exam_id} for user_id {attempt.user_id}. This is not allowed!"
+        )
+    return target
+
+
+def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writes) -> None:
+    """Rules 5, 6, 8 and 9 for attempts that all move to ``target``: one UPDATE for the group,
+    one more per first start (its clock is its own)."""
+    moment = writes.moment
+    fields: dict[str, Any] = {"status": target, "modified": moment}
+    if target == AttemptStatus.SUBMITTED:
+        fields["completed_at"] = moment
+    if move.at_deadline:
+        fallback = Value(moment) if target == AttemptStatus.SUBMITTED else F("completed_at")
+        fields["completed_at"] = Coalesce(F("deadline_at"), fallback)
+    if move.cascade and target == AttemptStatus.DECLINED:
+        fields.update(taking_as_proctored=False, external_id=None)
+    first_starts = [
+        attempt
+        for attempt in group
+        if target == AttemptStatus.STARTED and attempt.started_at is None
+    ]
+    for attempt in first_starts:
+        clock = attempt_clock_at_start(
+            attempt=attempt, started_at=moment, allowances=_allowances(attempt)
+        )
+        Attempt.objects.filter(pk=attempt.pk).update(**fields, started_at=moment, **clock)
+        _set(attempt, {"started_at": moment, **clock})
+    rest = [attempt.pk for attempt in group if attempt not in first_starts]
+    if rest:
+        Attempt.objects.filter(pk__in=rest).update(**fields)
+    for attempt in group:
+        writes.record(attempt.pk, attempt.status, target, move)
+        in_memory = dict(fields)
+        if move.at_deadline:
+            in_memory["completed_at"] = attempt.deadline_at or (
+                moment if target == AttemptStatus.SUBMITTED else attempt.completed_at
+            )
+        _set(attempt, in_memory)
+        writes.effects.status_changed(attempt=attempt, to_status=target, moment=moment)
+
+
+def _set(attempt: Attempt, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(attempt, name, value)
+
+
+def _allowances(attempt: Attempt) -> Allowances:
+    """The learner's time allowances: those loaded with the locked attempt, else read now."""
+    values = loaded_allowance_values(attempt)
+    if values is None:
+        return attempt_allowances(exam_id=attempt.exam_id, user_id=attempt.user_id)
+    return Allowances.from_values(values)
+
+
+def _log(group: list[Attempt], target: AttemptStatus) -> None:
+    if len(group) == 1:
+        attempt = group[0]
+        log.info(
+            "%s - %s: attempt %s on exam %s for user %s -> %s",
+            attempt.attempt_code,
+            attempt.user.username,
+            attempt.pk,
+            attempt.exam_id,
+            attempt.user_id,
+            target,
+        )
+    else:
+        log.info("%s attempts -> %s", len(group), target)
+
+
+def _cascade_decline(attempt: Attempt, move: Move, writes: _Writes) -> None:
+    """Rule 7: decline the learner's other active, proctored, non-practice exams of the course.
+
+    Completed attempts stay as they are; a missing attempt is created (not proctored) and
+    declined at once, each with the history the reference's one-by-one calls would leave, in
+    a fixed number of statements whatever the number of exams.
+    """
+    exam = attempt.exam
+    others = set(
+        Exam.objects.filter(
+            course_id=exam.course_id, is_active=True, is_proctored=True, is_practice_exam=False
+        )
+        .exclude(content_id=exam.content_id)
+        .values_list("id", flat=True)
+    )
+    if not others:
+        return
+    rows = attempts_lock_for_decline(user_id=attempt.user_id, exam_ids=others)
+    current = {row.exam_id: row for row in rows if row.archived_at is None}
+    missing = sorted(others - set(current))
+    if missing:
+        current.update(_create_declinable(attempt, missing, rows, move, writes))
+    to_decline = sorted(
+        (row for row in current.values() if not statuses.is_completed_status(row.status)),
+        key=lambda row: row.pk,
+    )
+    cascaded = Move(AttemptStatus.DECLINED, actor_id=move.actor_id, cause=CAUSE_CASCADE)
+    _apply(to_decline, cascaded, writes)
+
+
+def _create_declinable(
+    attempt: Attempt, exam_ids: list[int], rows: list[Attempt], move: Move, writes: _Writes
+) -> dict[int, Attempt]:
+    """Create the learner's missing attempts on these exams, locked; an attempt created
+    meanwhile by someone else is taken (and declined) instead."""
+    highest: dict[int, int] = {}
+    for row in rows:
+        highest[row.exam_id] = max(highest.get(row.exam_id, 0), row.attempt_number)
+    codes = {exam_id: new_attempt_code() for exam_id in exam_ids}
+    Attempt.objects.bulk_create(
+        [
+            Attempt(
+                exam_id=exam_id,
+                user_id=attempt.user_id,
+                attempt_number=highest.get(exam_id, 0) + 1,
+                status=AttemptStatus.CREATED,
+                taking_as_proctored=False,
+                is_sample_attempt=False,
+                attempt_code=codes[exam_id],
+            )
+            for exam_id in exam_ids
+        ],
+        ignore_conflicts=True,
+    )
+    created = {
+        row.exam_id: row
+        for row in attempts_lock_for_decline(user_id=attempt.user_id, exam_ids=exam_ids)
+        if row.archived_at is None
+    }
+    creation = Move(AttemptStatus.CREATED, actor_id=move.actor_id, cause=CAUSE_CASCADE)
+    for row in sorted(created.values(), key=lambda row: row.pk):
+        if row.attempt_code == codes[row.exam_id]:  # ours, not one created meanwhile
+            writes.record(row.pk, "", AttemptStatus.CREATED, creation)
+    return created
