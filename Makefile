@@ -50,6 +50,7 @@ format: install
 
 check: lint
 	$(BIN)/mypy proctoring
+	$(BIN)/lint-imports  # the layer order (DESIGN.md 3.1): a wrong-way import fails
 	DATABASE_URL=sqlite:///:memory: $(BIN)/proctoring makemigrations --check --dry-run
 	DATABASE_URL=sqlite:///:memory: $(BIN)/proctoring check
 	DATABASE_URL=sqlite:///:memory: $(BIN)/proctoring spectacular --validate --fail-on-warn --file /dev/null

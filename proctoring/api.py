@@ -45,15 +45,20 @@ def create_exam(
     content_id: str,
     exam_name: str,
     time_limit_mins: int | None,
-    due_date: datetime | None = None,
     is_proctored: bool = True,
     is_practice_exam: bool = False,
     external_id: str | None = None,
     is_active: bool = True,
+    *,
+    due_date: datetime | None = None,
     hide_after_due: bool = False,
     backend: str | None = None,
 ) -> int:
-    """Create an exam; raise ``ProctoredExamAlreadyExists`` if the pair exists. Returns its id."""
+    """Create an exam; raise ``ProctoredExamAlreadyExists`` if the pair exists. Returns its id.
+
+    The positional order is the reference's; ``due_date``, ``hide_after_due`` and ``backend``
+    (ours) are keyword-only.
+    """
     exam = exam_create(
         course_id=course_id,
         content_id=content_id,
@@ -74,15 +79,20 @@ def update_exam(
     exam_id: int,
     exam_name: str | None = None,
     time_limit_mins: int | None = None,
-    due_date: Any = UNCHANGED,
     is_proctored: bool | None = None,
     is_practice_exam: bool | None = None,
     external_id: str | None = None,
     is_active: bool | None = None,
+    *,
+    due_date: Any = UNCHANGED,
     hide_after_due: bool | None = None,
     backend: str | None = None,
 ) -> int:
-    """Change the arguments passed (``due_date=None`` clears it). Returns the exam id."""
+    """Change the arguments passed (``due_date=None`` clears it). Returns the exam id.
+
+    The positional order is the reference's; ``due_date``, ``hide_after_due`` and ``backend``
+    (ours) are keyword-only.
+    """
     pk = as_id(exam_id)
     if pk is None:
         raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id!r}.")

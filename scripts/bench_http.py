@@ -503,7 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection, connections
 
     from proctoring.attempts.models import Attempt
-    from proctoring.devtools.management.commands.bench import _database_version, _quiet_proctoring_log
+    from proctoring.devtools.management.commands.bench import (
+        _database_version,
+        _quiet_proctoring_log,
+    )
 
     _check_migrated()
     vendor = connection.vendor

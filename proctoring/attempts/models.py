@@ -1,14 +1,17 @@
-"""Exam attempts and the history of their statuses."""
+"""Exam attempts and the history of their statuses, and the reference's name for attempts
+(``ProctoredExamStudentAttempt``, a proxy)."""
 
 from __future__ import annotations
 
 import secrets
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from proctoring.attempts.statuses import CHOICES, RUNNING_STATUSES, AttemptStatus
+from proctoring.core.ids import as_id
 from proctoring.core.models import TimeStampedModel
 from proctoring.exams.models import Exam
 
@@ -142,3 +145,37 @@ class AttemptTimeChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id}: {self.kind} ({self.deadline_before} -> {self.deadline_after})"
+
+
+class ProctoredExamStudentAttemptManager(models.Manager["ProctoredExamStudentAttempt"]):
+    def get_exam_attempt(self, exam_id: Any, user_id: Any) -> ProctoredExamStudentAttempt | None:
+        """The learner's current (not archived) attempt on the exam, or None."""
+        exam_pk, user_pk = as_id(exam_id), as_id(user_id)
+        if exam_pk is None or user_pk is None:
+            return None
+        return (
+            self.select_related("exam")
+            .filter(exam_id=exam_pk, user_id=user_pk, archived_at__isnull=True)
+            .first()
+        )
+
+    def get_exam_attempt_by_id(self, attempt_id: Any) -> ProctoredExamStudentAttempt | None:
+        """The attempt with this id (current or archived), or None."""
+        pk = as_id(attempt_id)
+        if pk is None:
+            return None
+        return self.select_related("exam").filter(pk=pk).first()
+
+
+class ProctoredExamStudentAttempt(Attempt):
+    """The reference's ``ProctoredExamStudentAttempt``: an :class:`Attempt`."""
+
+    objects: ClassVar[ProctoredExamStudentAttemptManager] = ProctoredExamStudentAttemptManager()
+
+    class Meta:
+        proxy = True
+
+    @property
+    def proctored_exam(self) -> Exam:
+        """The attempt's exam, under the reference's name."""
+        return self.exam
