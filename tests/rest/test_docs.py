@@ -1,4 +1,4 @@
-"""The curl examples of README.md, run in order against a live server."""
+"""The curl examples of docs/integration.md, run in order against a live server."""
 
 import json
 import os
@@ -13,7 +13,7 @@ from django.db import connection
 
 from tests.rest.conftest import JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET
 
-DOC = Path(__file__).resolve().parents[2] / "README.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "integration.md"
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```$", re.S | re.M)
 MARK = "@@block@@"
 
