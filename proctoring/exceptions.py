@@ -84,6 +84,12 @@ class AttemptActionNotAllowed(ProctoringError):
     default_message = "This action is not allowed on the attempt in its current status."
 
 
+class AttemptNotOwned(ProctoringError):
+    http_status = 403
+    code = "not_attempt_owner"
+    default_message = "Only the learner who owns this attempt can do this."
+
+
 class AttemptArchived(ProctoringError):
     http_status = 409
     code = "attempt_archived"

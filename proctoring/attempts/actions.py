@@ -26,6 +26,7 @@ from proctoring.exceptions import (
     AttemptActionNotAllowed,
     AttemptArchived,
     AttemptDeadlinePassed,
+    AttemptNotOwned,
     ExamNotActive,
     InvalidAttemptStatus,
     StudentExamAttemptDoesNotExistsException,
@@ -37,14 +38,21 @@ CAUSE_RESET = "reset"
 
 
 def attempt_lock_current(
-    *, attempt_id: int, cascading: bool = False, with_allowances: bool = False
+    *,
+    attempt_id: int,
+    cascading: bool = False,
+    with_allowances: bool = False,
+    owner_id: int | None = None,
 ) -> Attempt:
-    """The attempt, locked, which must exist and not be archived."""
+    """The attempt, locked, which must exist, belong to ``owner_id`` when one is given, and
+    not be archived (checked in that order)."""
     locked = attempt_lock(
         attempt_id=attempt_id, cascading=cascading, with_allowances=with_allowances
     )
     if locked is None:
         raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
+    if owner_id is not None and locked.user_id != owner_id:
+        raise AttemptNotOwned()
     if locked.archived_at is not None:
         raise AttemptArchived(f"Attempt {attempt_id} was reset; it cannot change any more.")
     return locked
@@ -77,7 +85,8 @@ def attempt_create_for_learner(
 
 
 def attempt_act(*, attempt_id: int, action: str, actor_id: int) -> Attempt:
-    """Apply a learner's action (start, stop, submit, decline, error) to its attempt."""
+    """Apply a learner's action (start, stop, submit, decline, error) to its own attempt: the
+    attempt is read and locked once, and must be the actor's (``AttemptNotOwned``)."""
     if action not in LEARNER_ACTIONS:
         raise AttemptActionNotAllowed(f"{action!r} is not an action on an attempt.")
     rule = LEARNER_ACTIONS[action]
@@ -87,6 +96,7 @@ def attempt_act(*, attempt_id: int, action: str, actor_id: int) -> Attempt:
             attempt_id=attempt_id,
             cascading=statuses.is_a_cascadable_failure(rule.to_status),
             with_allowances=rule.to_status == statuses.AttemptStatus.STARTED,
+            owner_id=actor_id,
         )
         if not rule.allows(attempt.status):
             raise AttemptActionNotAllowed(

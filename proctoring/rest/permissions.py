@@ -26,7 +26,6 @@ from proctoring.runtime import get_runtime_service
 
 NO_COURSE_MESSAGE = "could not determine the course_id"
 NOT_STAFF_MESSAGE = "Must be a Staff User to Perform this request."
-NOT_OWNER_MESSAGE = "Only the learner who owns this attempt can do this."
 SERVICE_ACCOUNT_MESSAGE = "A service account cannot take exams."
 
 
@@ -116,12 +115,6 @@ class IsLearner(permissions.BasePermission):
         if is_service_account(request):
             raise exceptions.PermissionDenied(SERVICE_ACCOUNT_MESSAGE, code="service_account")
         return True
-
-
-def check_attempt_owner(request: Request, attempt: Attempt) -> None:
-    """Only the attempt's learner may act on it."""
-    if attempt.user_id != request.user.pk:
-        raise exceptions.PermissionDenied(NOT_OWNER_MESSAGE, code="not_attempt_owner")
 
 
 def check_attempt_reader(request: Request, attempt: Attempt) -> None:

@@ -4,6 +4,8 @@ running attempt's deadline, and a late submission is refused."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from proctoring.allowances.models import Allowance
@@ -242,3 +244,28 @@ def test_pausing_twice_and_resuming_a_running_clock_are_409s(world):
     assert staff.post(f"/api/v1/attempts/{world.attempt.pk}/resume").status_code == 409
     assert staff.post(f"/api/v1/attempts/{world.attempt.pk}/pause").status_code == 200
     assert staff.post(f"/api/v1/attempts/{world.attempt.pk}/pause").status_code == 409
+
+
+def test_the_learners_submit_with_a_jwt_takes_4_statements_and_the_commit(world):
+    """Authentication (the identity and its user), the attempt read and locked once, its
+    UPDATE and its history INSERT; the credit update waits for the commit, outside."""
+    token = mint("alice-9", preferred_username="alice9")
+    client = client_for(world, "anonymous")
+    created = client.post(
+        "/api/v1/attempts",
+        {"exam_id": world.exam.pk, "start": True},
+        format="json",
+        **bearer(token),
+    )
+    attempt_id = created.json()["id"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/api/v1/attempts/{attempt_id}/submit", **bearer(token))
+    assert response.status_code == 200
+    assert response.json()["status"] == "submitted"
+    statements = [q["sql"] for q in queries.captured_queries if not _is_control(q["sql"])]
+    assert len(statements) == 4, statements
+    assert "FOR UPDATE" in statements[1] or connection.vendor == "sqlite"
+
+
+def _is_control(sql):
+    return sql.split(" ", 1)[0].upper() in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK"}

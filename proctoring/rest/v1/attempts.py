@@ -25,7 +25,6 @@ from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import (
     IsCourseStaff,
     IsLearner,
-    check_attempt_owner,
     check_attempt_reader,
     check_attempt_staff,
 )
@@ -185,7 +184,7 @@ def _action_view(action: str, summary: str) -> type[APIView]:
             responses={200: AttemptOutput, **errors(404, 409)},
         )
         def post(self, request: Request, attempt_id: int) -> Response:
-            check_attempt_owner(request, _attempt(attempt_id))
+            # The action reads and locks the attempt once, and checks that it is the caller's.
             attempt = actions.attempt_act(
                 attempt_id=attempt_id, action=action, actor_id=user_id_of(request)
             )
