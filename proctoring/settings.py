@@ -1,4 +1,4 @@
-"""Settings of the proctoring service, all read from the environment (see README)."""
+"""Settings of the proctoring service, all read from the environment (docs/configuration.md)."""
 
 from __future__ import annotations
 
@@ -163,7 +163,7 @@ PROCTORING_BACKENDS: dict[str, Any] = env_json_object(
 if not isinstance(PROCTORING_BACKENDS.get("DEFAULT"), str):
     raise ImproperlyConfigured('PROCTORING_BACKENDS must name its default provider in "DEFAULT"')
 
-# The clock (see README, "The clock"): the grace period after a deadline within which a
+# The clock (docs/clock.md): the grace period after a deadline within which a
 # learner's submission is still accepted, and how background jobs run: "inprocess" (a thread
 # in each web process, the one-machine mode), "celery" (Celery beat and workers), or "off"
 # (cron runs `proctoring expire_attempts`).

@@ -203,51 +203,79 @@ class Command(BaseCommand):
                 f"The expiry job did not complete the {attempts} attempts: it expired {expired}; "
                 f"their statuses are {dict(statuses)}."
             )
-        # The job reads batches until one is not full: the last one may be empty.
-        batches = attempts // batch_size + 1
-        transaction_statements = sum(counter.by_kind[word] for word in TRANSACTION_CONTROL)
-        data_queries = counter.total - transaction_statements
-        # The job works a batch at a time: the statements of a batch do not depend on its size.
-        # The last batch, not full, may be empty: then it is its selection alone.
-        per_batch = counter.total / batches
-        document = {
-            "benchmark": "attempts_expire_overdue",
-            "database": {"vendor": connection.vendor, "version": _database_version()},
-            "vendor": connection.vendor,
-            "django": django.get_version(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "attempts": attempts,
-            "exams": exams,
-            "learners": overdue.learners,
-            "batch_size": batch_size,
-            "batches": batches,
-            "setup_seconds": round(setup_seconds, 3),
-            "seconds": round(seconds, 3),
-            "attempts_expired": expired,
-            "attempts_expired_per_second": round(attempts / seconds, 1) if seconds > 0 else 0.0,
-            "final_statuses": dict(sorted(statuses.items())),
-            "queries_total": counter.total,
-            "queries_per_attempt": round(counter.total / attempts, 3),
-            "queries_per_batch": round(per_batch, 3),
-            "data_queries_total": data_queries,
-            "selection_queries": counter.selections,
-            "selection_queries_skip_locked": counter.skip_locked,
-            "transaction_statements": transaction_statements,
-            "queries_by_kind": dict(sorted(counter.by_kind.items())),
-            "notes": [
-                "Statements are counted with connection.execute_wrapper: every statement sent "
-                "through Django's cursors, savepoints included. BEGIN and COMMIT of the batch "
-                "transactions are not statements on PostgreSQL (psycopg sends them itself); "
-                "on SQLite BEGIN IMMEDIATE is one, COMMIT is not.",
-                "selection_queries counts the SELECTs of a batch (deadline_at < cutoff, ordered "
-                "by deadline_at); on PostgreSQL they are FOR UPDATE OF ... SKIP LOCKED "
-                "(selection_queries_skip_locked).",
-                "queries_per_attempt is queries_total / attempts; queries_per_batch is "
-                "queries_total / batches (each batch: its selection, one UPDATE per resulting "
-                "status, the history rows and the credit statuses in one INSERT each).",
-                "attempts_expired_per_second = attempts / seconds of the one run of the job.",
-            ],
-        }
+        document = _report(
+            overdue=overdue,
+            counter=counter,
+            batch_size=batch_size,
+            expired=expired,
+            statuses=statuses,
+            seconds=seconds,
+            setup_seconds=setup_seconds,
+        )
         write_report(document, output=options["output"], stdout=self.stdout)
+
+
+NOTES = [
+    "Statements are counted with connection.execute_wrapper: every statement sent "
+    "through Django's cursors, savepoints included. BEGIN and COMMIT of the batch "
+    "transactions are not statements on PostgreSQL (psycopg sends them itself); "
+    "on SQLite BEGIN IMMEDIATE is one, COMMIT is not.",
+    "selection_queries counts the SELECTs of a batch (deadline_at < cutoff, ordered "
+    "by deadline_at); on PostgreSQL they are FOR UPDATE OF ... SKIP LOCKED "
+    "(selection_queries_skip_locked).",
+    "queries_per_attempt is queries_total / attempts; queries_per_batch is "
+    "queries_total / batches (each batch: its selection, one UPDATE per resulting "
+    "status, the history rows in one INSERT, then after its commit the credit statuses "
+    "in one upsert).",
+    "attempts_expired_per_second = attempts / seconds of the one run of the job.",
+]
+
+
+def _report(
+    *,
+    overdue: Overdue,
+    counter: StatementCounter,
+    batch_size: int,
+    expired: int,
+    statuses: Counter[str],
+    seconds: float,
+    setup_seconds: float,
+) -> dict[str, Any]:
+    """The JSON document of one run."""
+    attempts = overdue.attempts
+    # The job reads batches until one is not full: the last one may be empty.
+    batches = attempts // batch_size + 1
+    transaction_statements = sum(counter.by_kind[word] for word in TRANSACTION_CONTROL)
+    data_queries = counter.total - transaction_statements
+    # The job works a batch at a time: the statements of a batch do not depend on its size.
+    # The last batch, not full, may be empty: then it is its selection alone.
+    per_batch = counter.total / batches
+
+    return {
+        "benchmark": "attempts_expire_overdue",
+        "database": {"vendor": connection.vendor, "version": _database_version()},
+        "vendor": connection.vendor,
+        "django": django.get_version(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "attempts": attempts,
+        "exams": overdue.exams,
+        "learners": overdue.learners,
+        "batch_size": batch_size,
+        "batches": batches,
+        "setup_seconds": round(setup_seconds, 3),
+        "seconds": round(seconds, 3),
+        "attempts_expired": expired,
+        "attempts_expired_per_second": round(attempts / seconds, 1) if seconds > 0 else 0.0,
+        "final_statuses": dict(sorted(statuses.items())),
+        "queries_total": counter.total,
+        "queries_per_attempt": round(counter.total / attempts, 3),
+        "queries_per_batch": round(per_batch, 3),
+        "data_queries_total": data_queries,
+        "selection_queries": counter.selections,
+        "selection_queries_skip_locked": counter.skip_locked,
+        "transaction_statements": transaction_statements,
+        "queries_by_kind": dict(sorted(counter.by_kind.items())),
+        "notes": NOTES,
+    }
