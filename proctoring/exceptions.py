@@ -126,3 +126,15 @@ class AttemptDeadlinePassed(ProctoringError):
     http_status = 409
     code = "deadline_passed"
     default_message = "The time for this exam has run out; the attempt was timed out."
+
+
+class InvalidWebhookTarget(ProctoringError):
+    http_status = 400
+    code = "invalid_webhook_target"
+    default_message = "The webhook URL cannot be used."
+
+
+class SubscriptionNotFound(ProctoringError):
+    http_status = 404
+    code = "subscription_not_found"
+    default_message = "There is no such webhook subscription."

@@ -20,6 +20,8 @@ from django.db import close_old_connections, connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
+from proctoring.outbox.wakeup import delivery_listen, delivery_unlisten
+
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +32,7 @@ class Job:
     task: str  # the Celery task that runs it
     function: str  # the service it runs, as a dotted path (imported when it runs)
     interval_setting: str  # the setting that holds its interval in seconds
+    wakeable: bool = False  # the in-process runner runs it at once when woken
 
     def interval(self) -> float:
         return float(getattr(settings, self.interval_setting))
@@ -47,7 +50,20 @@ JOBS: tuple[Job, ...] = (
         function="proctoring.attempts.expiry.attempts_expire_overdue",
         interval_setting="PROCTORING_EXPIRY_INTERVAL_SECONDS",
     ),
+    Job(
+        label="outbox",
+        schedule_name="deliver events",
+        task="proctoring.outbox.tasks.deliver_events",
+        function="proctoring.outbox.delivery.outbox_deliver",
+        interval_setting="PROCTORING_OUTBOX_INTERVAL_SECONDS",
+        wakeable=True,  # woken when events commit (proctoring/outbox/wakeup.py)
+    ),
 )
+
+
+def job_named(label: str) -> Job:
+    return next(job for job in JOBS if job.label == label)
+
 
 _lock = threading.Lock()
 _runner: JobRunner | None = None
@@ -61,14 +77,22 @@ class JobRunner:
         self._override = interval
         self.interval = interval if interval is not None else min(j.interval() for j in jobs)
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="proctoring-jobs", daemon=True)
 
     def start(self) -> None:
+        delivery_listen(self.wake)
         self._thread.start()
 
     def stop(self, timeout: float = 10) -> None:
+        delivery_unlisten(self.wake)
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """Run the wakeable jobs now (new events committed)."""
+        self._wake.set()
 
     def run_once(self, jobs: tuple[Job, ...] | None = None) -> int:
         """Run the jobs once each; a failed job is logged and counts 0."""
@@ -89,9 +113,15 @@ class JobRunner:
     def _loop(self) -> None:
         due = {job: time.monotonic() + self._period(job) for job in self.jobs}
         try:
-            while not self._stop.wait(max(0.0, min(due.values()) - time.monotonic())):
+            while not self._stop.is_set():
+                woken = self._wake.wait(max(0.0, min(due.values()) - time.monotonic()))
+                if self._stop.is_set():
+                    break
+                self._wake.clear()
                 moment = time.monotonic()
-                ready = tuple(job for job in self.jobs if due[job] <= moment)
+                ready = tuple(
+                    job for job in self.jobs if due[job] <= moment or (woken and job.wakeable)
+                )
                 self.run_once(ready)
                 for job in ready:
                     due[job] = time.monotonic() + self._period(job)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "proctoring.credit",
     "proctoring.accounts",
     "proctoring.rest",
+    "proctoring.outbox",
     "proctoring.devtools",
 ]
 
@@ -175,6 +176,33 @@ if PROCTORING_JOBS not in {"inprocess", "celery", "off"}:
     )
 PROCTORING_EXPIRY_INTERVAL_SECONDS = env_int("PROCTORING_EXPIRY_INTERVAL_SECONDS", 30, minimum=1)
 PROCTORING_EXPIRY_BATCH_SIZE = env_int("PROCTORING_EXPIRY_BATCH_SIZE", 500, minimum=1)
+
+# The outbox (docs/events.md): events leave after their commit, to the service's own consumers
+# (credit, email) and to webhook subscriptions. A pass runs every OUTBOX_INTERVAL seconds, and
+# at once after a commit in the in-process mode; a failed delivery is retried with exponential
+# backoff and jitter, up to OUTBOX_MAX_AGE seconds after the event, then dead-lettered.
+PROCTORING_OUTBOX_INTERVAL_SECONDS = env_int("PROCTORING_OUTBOX_INTERVAL_SECONDS", 5, minimum=1)
+PROCTORING_OUTBOX_BATCH_SIZE = env_int("PROCTORING_OUTBOX_BATCH_SIZE", 500, minimum=1)
+PROCTORING_OUTBOX_MAX_AGE_SECONDS = env_int(
+    "PROCTORING_OUTBOX_MAX_AGE_SECONDS", 3 * 24 * 3600, minimum=1
+)
+PROCTORING_OUTBOX_BACKOFF_BASE_SECONDS = env_int(
+    "PROCTORING_OUTBOX_BACKOFF_BASE_SECONDS", 2, minimum=1
+)
+PROCTORING_OUTBOX_BACKOFF_MAX_SECONDS = env_int(
+    "PROCTORING_OUTBOX_BACKOFF_MAX_SECONDS", 3600, minimum=1
+)
+# A gap in the event ids older than this is taken as a rolled-back transaction (PostgreSQL's
+# sequences do not roll back); a transaction must commit its events within this time.
+PROCTORING_OUTBOX_GAP_SECONDS = env_int("PROCTORING_OUTBOX_GAP_SECONDS", 30, minimum=0)
+PROCTORING_OUTBOX_LEASE_SECONDS = env_int("PROCTORING_OUTBOX_LEASE_SECONDS", 120, minimum=5)
+PROCTORING_WEBHOOKS_TIMEOUT_SECONDS = env_int("PROCTORING_WEBHOOKS_TIMEOUT_SECONDS", 10, minimum=1)
+# Targets on private, loopback or link-local addresses are refused unless this is true.
+PROCTORING_WEBHOOKS_ALLOW_PRIVATE = env_bool("PROCTORING_WEBHOOKS_ALLOW_PRIVATE", False)
+# How long the previous secret still signs after a rotation.
+PROCTORING_WEBHOOKS_ROTATION_OVERLAP_SECONDS = env_int(
+    "PROCTORING_WEBHOOKS_ROTATION_OVERLAP_SECONDS", 24 * 3600, minimum=0
+)
 
 # Celery (the scaled mode): broker is Redis or RabbitMQ, e.g. amqp://guest:guest@127.0.0.1//.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")

@@ -1,6 +1,10 @@
+from contextlib import contextmanager
+
 import pytest
 from django.db import connection
+from django.test import TestCase
 
+from proctoring.outbox.delivery import outbox_deliver
 from proctoring.runtime import set_runtime_service
 from tests.factories import CourseFactory, ExamFactory, UserFactory
 
@@ -38,3 +42,12 @@ def course(db):
 def exam(course):
     """A proctored, active, non-practice exam of the course."""
     return ExamFactory(course=course, content_id="midterm", exam_name="Midterm")
+
+
+@contextmanager
+def committed():
+    """The code inside commits (its on-commit callbacks run: the test's transaction never
+    does), then the outbox delivers what it recorded (credit updates, emails, webhooks)."""
+    with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
+        yield callbacks
+    outbox_deliver()

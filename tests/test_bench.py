@@ -10,11 +10,11 @@ from proctoring.devtools.management.commands.bench import OPERATIONS
 from tests.conftest import on_postgresql
 
 # Statements per call, BEGIN and COMMIT included (Django logs them on both databases): BEGIN,
-# the attempt locked with what the change needs, its UPDATE, its history INSERT, COMMIT; a
-# submit, verify or reject then delivers its credit (one upsert) after the commit.
+# the attempt locked with what the change needs, its UPDATE, its history INSERT, its event
+# INSERT (the outbox), COMMIT; credit and email leave from the outbox afterwards.
 START_SUBMIT_BUDGET_POSTGRESQL = 6
 START_SUBMIT_BUDGET_SQLITE = 6
-STATUS_CHANGE_QUERIES = {"start": 5, "submit": 6, "verify": 6, "reject": 6}
+STATUS_CHANGE_QUERIES = {"start": 6, "submit": 6, "verify": 6, "reject": 6}
 READ_BUDGET = 2
 DECLINE_CASCADE_BUDGET = 12  # a constant: the cascade over 10 exams is done in bulk
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from proctoring.allowances.models import Allowance
 from proctoring.allowances.ports import allowances_changed
 from proctoring.core.clock import now
+from proctoring.core.events import ALLOWANCE_CHANGED, DomainEvent, events_record
 from proctoring.exams.models import Exam
 from proctoring.exceptions import AllowanceNotFound, InvalidAllowance
 
@@ -62,6 +63,26 @@ def allowance_value_clean(*, key: str, value: str) -> str:
     return value
 
 
+def _allowance_event(
+    *, exam: Exam, user_id: int, key: str, value: str | None, actor_id: int | None
+) -> DomainEvent:
+    """``allowance.changed``: granted or changed (the value), or revoked (no value)."""
+    return DomainEvent(
+        type=ALLOWANCE_CHANGED,
+        occurred_at=now(),
+        course_id=exam.course_id,
+        payload={
+            "exam_id": exam.pk,
+            "course_id": exam.course_id,
+            "content_id": exam.content_id,
+            "user_id": user_id,
+            "key": key,
+            "value": value,
+            "actor_id": actor_id,
+        },
+    )
+
+
 def allowance_grant(
     *, exam: Exam, user_id: int, key: str, value: str, actor_id: int | None = None
 ) -> tuple[Allowance, bool]:
@@ -75,6 +96,9 @@ def allowance_grant(
             exam=exam, user_id=user_id, key=key, defaults={"value": clean}
         )
         allowances_changed(exam_ids=[exam.pk], user_ids=[user_id], actor_id=actor_id)
+        events_record(
+            [_allowance_event(exam=exam, user_id=user_id, key=key, value=clean, actor_id=actor_id)]
+        )
     log.info("Allowance %s=%s for user %s on exam %s", key, clean, user_id, exam.pk)
     return allowance, created
 
@@ -86,6 +110,9 @@ def allowance_revoke(*, exam: Exam, user_id: int, key: str, actor_id: int | None
         if not deleted:
             raise AllowanceNotFound(f"User {user_id} has no {key} allowance on exam {exam.pk}.")
         allowances_changed(exam_ids=[exam.pk], user_ids=[user_id], actor_id=actor_id)
+        events_record(
+            [_allowance_event(exam=exam, user_id=user_id, key=key, value=None, actor_id=actor_id)]
+        )
     log.info("Allowance %s revoked for user %s on exam %s", key, user_id, exam.pk)
 
 
@@ -119,9 +146,13 @@ def allowance_grant_bulk(
     usernames = list(dict.fromkeys(usernames))
     if len(exam_ids) * len(usernames) > MAX_BULK_ITEMS:
         raise InvalidAllowance(f"A bulk grant covers at most {MAX_BULK_ITEMS} (exam, user) pairs.")
-    exams = set(
-        Exam.objects.filter(course_id=course_id, pk__in=exam_ids).values_list("pk", flat=True)
-    )
+    exams_by_id = {
+        exam.pk: exam
+        for exam in Exam.objects.filter(course_id=course_id, pk__in=exam_ids).only(
+            "id", "course_id", "content_id"
+        )
+    }
+    exams = set(exams_by_id)
     users = dict(
         get_user_model().objects.filter(username__in=usernames).values_list("username", "pk")
     )
@@ -157,5 +188,17 @@ def allowance_grant_bulk(
                 update_fields=["value", "modified"],
             )
             allowances_changed(exam_ids=exams, user_ids=set(users.values()), actor_id=actor_id)
+            events_record(
+                [
+                    _allowance_event(
+                        exam=exams_by_id[row.exam_id],
+                        user_id=row.user_id,
+                        key=key,
+                        value=clean,
+                        actor_id=actor_id,
+                    )
+                    for row in rows
+                ]
+            )
     log.info("Bulk allowance %s=%s: %s granted in %s", key, clean, len(rows), course_id)
     return results

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import F
 
 from proctoring.attempts import statuses
-from proctoring.attempts.effects import Effects
+from proctoring.attempts.events import attempt_reset_event
 from proctoring.attempts.expiry import attempt_submit_locked
 from proctoring.attempts.locks import attempt_lock
 from proctoring.attempts.models import Attempt, AttemptHistory
@@ -21,6 +22,7 @@ from proctoring.attempts.services import attempt_create
 from proctoring.attempts.statuses import LEARNER_ACTIONS, REVIEW_STATUSES, STAFF_ACTIONS
 from proctoring.attempts.transition import Move, attempts_transition
 from proctoring.core.clock import now
+from proctoring.core.events import events_record
 from proctoring.exams.selectors import exam_get
 from proctoring.exceptions import (
     AttemptActionNotAllowed,
@@ -138,14 +140,18 @@ def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Att
 def attempt_reset(*, attempt_id: int, actor_id: int | None) -> Attempt:
     """Archive the attempt with its history so the learner can start over.
 
-    The attempt keeps its rows; its credit requirement status is removed after the commit, as
-    the reference does when an attempt is removed.
+    The attempt keeps its rows; an ``attempt.reset`` event tells the platform, and the credit
+    service removes the attempt's credit requirement status, as the reference does when an
+    attempt is removed.
     """
     with transaction.atomic():
         attempt = attempt_lock_current(attempt_id=attempt_id)
         moment = now()
-        Attempt.objects.filter(pk=attempt.pk).update(archived_at=moment, modified=moment)
+        Attempt.objects.filter(pk=attempt.pk).update(
+            archived_at=moment, modified=moment, event_sequence=F("event_sequence") + 1
+        )
         attempt.archived_at, attempt.modified = moment, moment
+        attempt.event_sequence += 1
         AttemptHistory.objects.create(
             attempt=attempt,
             from_status=attempt.status,
@@ -154,8 +160,6 @@ def attempt_reset(*, attempt_id: int, actor_id: int | None) -> Attempt:
             actor_id=actor_id,
             cause=CAUSE_RESET,
         )
-        effects = Effects()
-        effects.credit_removed(attempt=attempt)
-        effects.deliver_after_commit()
+        events_record([attempt_reset_event(attempt=attempt, moment=moment, actor_id=actor_id)])
     log.info("Attempt %s reset by %s", attempt_id, actor_id)
     return attempt

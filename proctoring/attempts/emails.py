@@ -1,4 +1,4 @@
-"""Status emails to learners (effects.py sends them once the status change has committed)."""
+"""Status emails to learners (effects.py sends them, from the events, after the commit)."""
 
 from __future__ import annotations
 

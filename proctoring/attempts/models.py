@@ -52,6 +52,8 @@ class Attempt(TimeStampedModel):
     added_seconds = models.IntegerField(default=0)  # added by staff while running
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(default=0)  # total of finished pauses
+    # How many events the attempt has told the platforms of (their per-attempt sequence).
+    event_sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]

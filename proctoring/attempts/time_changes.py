@@ -13,13 +13,16 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 
 from proctoring.attempts import time_math
+from proctoring.attempts.events import attempt_time_changed_event
 from proctoring.attempts.locks import attempt_lock, attempts_lock_running
 from proctoring.attempts.models import Attempt, AttemptTimeChange
 from proctoring.attempts.statuses import RUNNING_STATUSES
 from proctoring.attempts.timer import attempt_allowances, attempt_deadline
 from proctoring.core.clock import now
+from proctoring.core.events import events_record
 from proctoring.exceptions import AttemptClockError, StudentExamAttemptDoesNotExistsException
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ def _record(
     reason: str,
     seconds: int = 0,
 ) -> None:
+    """The change in the attempt's time log, and its ``attempt.time_changed`` event."""
     AttemptTimeChange.objects.create(
         attempt=attempt,
         kind=kind,
@@ -60,12 +64,26 @@ def _record(
         actor_id=actor_id,
         reason=reason,
     )
+    event = attempt_time_changed_event(
+        attempt=attempt,
+        kind=kind,
+        seconds=seconds,
+        deadline_before=before,
+        moment=moment,
+        actor_id=actor_id,
+        reason=reason,
+    )
+    events_record([event])
 
 
 def _save_clock(attempt: Attempt, moment: datetime, *fields: str) -> None:
+    """Store the clock fields, and count the event the change will record."""
     attempt.modified = moment
+    attempt.event_sequence += 1
     Attempt.objects.filter(pk=attempt.pk).update(
-        modified=moment, **{name: getattr(attempt, name) for name in fields}
+        modified=moment,
+        event_sequence=F("event_sequence") + 1,
+        **{name: getattr(attempt, name) for name in fields},
     )
 
 

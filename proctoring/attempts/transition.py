@@ -8,7 +8,8 @@ many, which the caller has locked (locks.py) inside its transaction:
 - rule 4: a move to the status the attempt has changes nothing;
 - rules 5 and 8: the status, ``completed_at`` on submission, ``started_at`` and the clock on
   the first start, and one history row per change;
-- rules 6 and 9: credit updates and status emails, recorded here and delivered after commit;
+- rules 6 and 9: one ``attempt.status_changed`` event per change, recorded in the transaction
+  (the outbox); the credit service and the learner's email consume it after the commit;
 - rule 7: a decline's cascade to the learner's other proctored exams of the course.
 
 Learner and staff actions, the cascade, the expiry job and every future caller use it.
@@ -27,13 +28,14 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 
 from proctoring.attempts import statuses
-from proctoring.attempts.effects import Effects
+from proctoring.attempts.events import attempt_status_changed_event
 from proctoring.attempts.locks import attempts_lock_for_decline, loaded_allowance_values
 from proctoring.attempts.models import Attempt, AttemptHistory, new_attempt_code
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.time_math import Allowances
 from proctoring.attempts.timer import attempt_allowances, attempt_clock_at_start
 from proctoring.core.clock import now
+from proctoring.core.events import DomainEvent, events_record
 from proctoring.courses.provider_settings import course_provider_settings
 from proctoring.exams.models import Exam
 from proctoring.exceptions import ProctoredExamIllegalStatusTransition
@@ -56,11 +58,11 @@ class Move:
 
 @dataclass
 class _Writes:
-    """What one transition leaves to write at its end: history rows and effects."""
+    """What one transition leaves to write at its end: history rows and events."""
 
     moment: datetime
     history: list[AttemptHistory] = field(default_factory=list)
-    effects: Effects = field(default_factory=Effects)
+    events: list[DomainEvent] = field(default_factory=list)
 
     def record(self, attempt_id: int, from_status: str, to_status: str, move: Move) -> None:
         self.history.append(
@@ -88,7 +90,7 @@ def attempts_transition(
     moved = _apply(attempts, move, writes)
     if writes.history:
         AttemptHistory.objects.bulk_create(writes.history)
-    writes.effects.deliver_after_commit()
+    events_record(writes.events)
     return moved
 
 
@@ -129,7 +131,11 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
     """Rules 5, 6, 8 and 9 for attempts that all move to ``target``: one UPDATE for the group,
     one more per first start (its clock is its own)."""
     moment = writes.moment
-    fields: dict[str, Any] = {"status": target, "modified": moment}
+    fields: dict[str, Any] = {
+        "status": target,
+        "modified": moment,
+        "event_sequence": F("event_sequence") + 1,
+    }
     if target == AttemptStatus.SUBMITTED:
         fields["completed_at"] = moment
     if move.at_deadline:
@@ -152,14 +158,23 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
     if rest:
         Attempt.objects.filter(pk__in=rest).update(**fields)
     for attempt in group:
-        writes.record(attempt.pk, attempt.status, target, move)
-        in_memory = dict(fields)
+        from_status = attempt.status
+        writes.record(attempt.pk, from_status, target, move)
+        in_memory = dict(fields, event_sequence=attempt.event_sequence + 1)
         if move.at_deadline:
             in_memory["completed_at"] = attempt.deadline_at or (
                 moment if target == AttemptStatus.SUBMITTED else attempt.completed_at
             )
         _set(attempt, in_memory)
-        writes.effects.status_changed(attempt=attempt, to_status=target, moment=moment)
+        writes.events.append(
+            attempt_status_changed_event(
+                attempt=attempt,
+                from_status=from_status,
+                moment=moment,
+                actor_id=move.actor_id,
+                cause=move.cause,
+            )
+        )
 
 
 def _set(attempt: Attempt, values: dict[str, Any]) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from proctoring.core.clock import now
+from proctoring.core.events import EXAM_CHANGED, DomainEvent, events_record
 from proctoring.courses.services import course_get_or_create
 from proctoring.exams.models import Exam
 from proctoring.exceptions import (
@@ -43,6 +45,28 @@ def _check_due_date(due_date: Any) -> None:
         raise InvalidExamData("due_date must be a timezone-aware datetime or None.")
 
 
+def _exam_event(exam: Exam) -> DomainEvent:
+    """``exam.changed``: the exam as it is after its creation or update."""
+    return DomainEvent(
+        type=EXAM_CHANGED,
+        occurred_at=now(),
+        course_id=exam.course_id,
+        payload={
+            "exam_id": exam.pk,
+            "course_id": exam.course_id,
+            "content_id": exam.content_id,
+            "exam_name": exam.exam_name,
+            "time_limit_mins": exam.time_limit_mins,
+            "due_date": exam.due_date.isoformat() if exam.due_date else None,
+            "is_proctored": exam.is_proctored,
+            "is_practice_exam": exam.is_practice_exam,
+            "is_active": exam.is_active,
+            "hide_after_due": exam.hide_after_due,
+            "backend": exam.backend,
+        },
+    )
+
+
 def exam_create(
     *,
     course_id: str,
@@ -76,6 +100,7 @@ def exam_create(
                 hide_after_due=hide_after_due,
                 backend=backend,
             )
+            events_record([_exam_event(exam)])
     except IntegrityError as exc:
         # The unique constraint, not a prior read, decides: two racing creates cannot both win.
         raise ProctoredExamAlreadyExists(
@@ -125,5 +150,6 @@ def exam_update(
         for name, value in changes.items():
             setattr(exam, name, value)
         exam.save()
+        events_record([_exam_event(exam)])
     log.info("Updated exam %s: %s", exam_id, sorted(changes))
     return exam

@@ -27,6 +27,7 @@ from proctoring.exceptions import (
     ProctoredExamIllegalStatusTransition,
     StudentExamAttemptAlreadyExistsException,
 )
+from proctoring.outbox.delivery import outbox_deliver
 from proctoring.runtime import set_runtime_service
 from tests.attempts import expected
 from tests.attempts.fakes import CreditCall, RecordingCreditService
@@ -68,6 +69,13 @@ def credit() -> RecordingCreditService:
 class Outcome:
     value: Any = None
     error: BaseException | None = None
+
+
+def delivered(credit: RecordingCreditService) -> list[CreditCall]:
+    """What the credit service has been told once the outbox delivered the committed events
+    (the emails go out in the same pass)."""
+    outbox_deliver()
+    return credit.take_calls()
 
 
 def race(calls: list[Callable[[], Any]]) -> list[Outcome]:
@@ -157,7 +165,7 @@ def test_eight_concurrent_submissions_submit_once(learner, credit):
         exam_id = new_exam("course-v1:Org+Race+A", f"final-{round_}")
         attempt_id = api.create_exam_attempt(exam_id, learner.pk, taking_as_proctored=True)
         api.update_attempt_status(exam_id, learner.pk, "started")
-        assert credit.take_calls() == []
+        assert delivered(credit) == []
         mail.outbox.clear()
 
         outcomes = race(
@@ -173,7 +181,7 @@ def test_eight_concurrent_submissions_submit_once(learner, credit):
         assert attempt.status == "submitted"
         rows = assert_history_replays(attempt)
         assert [row.to_status for row in rows] == ["created", "started", "submitted"]
-        assert credit.take_calls() == [
+        assert delivered(credit) == [
             CreditCall(
                 learner.pk, "course-v1:Org+Race+A", "proctored_exam", f"final-{round_}", "submitted"
             )
@@ -212,7 +220,7 @@ def test_eight_concurrent_creations_make_one_attempt(learner, credit):
         assert [attempt.pk for attempt in attempts] == winners
         assert attempts[0].attempt_number == 1
         assert [row.to_status for row in assert_history_replays(attempts[0])] == ["created"]
-    assert credit.take_calls() == []
+    assert delivered(credit) == []
 
 
 # (c) ---------------------------------------------------------------------------------------
@@ -285,7 +293,7 @@ def test_two_learners_decline_with_cascade_at_once(learner, other_learner, credi
         api.create_exam_attempt(second, other_learner.pk, taking_as_proctored=True)
         start_attempt(first, other_learner.pk)
         start_attempt(course.timed, other_learner.pk, taking_as_proctored=False)
-        credit.take_calls()
+        delivered(credit)
 
         outcomes = race(
             [
@@ -295,7 +303,7 @@ def test_two_learners_decline_with_cascade_at_once(learner, other_learner, credi
         )
 
         assert unexpected_errors(outcomes) == []
-        calls = credit.take_calls()
+        calls = delivered(credit)
         assert_course_declined(course, learner.pk, calls)
         assert_course_declined(course, other_learner.pk, calls)
         assert len(calls) == 2 * len(course.proctored)
@@ -313,7 +321,7 @@ def test_one_learner_declines_two_exams_at_once(learner, credit):
         api.create_exam_attempt(second, learner.pk, taking_as_proctored=True)
         start_attempt(third, learner.pk)
         start_attempt(course.practice, learner.pk)
-        credit.take_calls()
+        delivered(credit)
 
         outcomes = race(
             [
@@ -323,7 +331,7 @@ def test_one_learner_declines_two_exams_at_once(learner, credit):
         )
 
         assert unexpected_errors(outcomes) == []
-        calls = credit.take_calls()
+        calls = delivered(credit)
         assert_course_declined(course, learner.pk, calls)
         assert len(calls) == len(course.proctored)
         assert_untouched(course.practice, learner.pk, "started")
@@ -338,7 +346,7 @@ def test_cascades_race_with_each_other_and_with_creations(learner, other_learner
         for user_id in (learner.pk, other_learner.pk):
             start_attempt(first, user_id)
             start_attempt(second, user_id)
-        credit.take_calls()
+        delivered(credit)
 
         calls: list[Callable[[], Any]] = []
         for user_id in (learner.pk, other_learner.pk):
@@ -354,7 +362,7 @@ def test_cascades_race_with_each_other_and_with_creations(learner, other_learner
         # The declines never fail; a creation fails only when a cascade created the attempt.
         declines = [outcomes[i] for i in (0, 1, 4, 5)]
         assert all(outcome.error is None for outcome in declines)
-        calls_made = credit.take_calls()
+        calls_made = delivered(credit)
         for user_id in (learner.pk, other_learner.pk):
             assert_course_declined(course, user_id, calls_made)
             for exam_id in (third, fourth, fifth):
@@ -405,6 +413,7 @@ def test_cascades_race_with_submissions_using_the_local_credit_service(learner, 
                 assert attempt.status == status
                 rows = assert_history_replays(attempt)
                 assert sum(row.to_status == status for row in rows) == 1
+            outbox_deliver()
             recorded = dict(
                 CreditRequirementStatus.objects.filter(
                     user_id=user_id, course_id=course.course_id
@@ -426,7 +435,7 @@ def test_a_mix_of_status_changes_on_one_attempt_stays_legal(learner, credit):
     for round_ in range(ROUNDS):
         exam_id = new_exam("course-v1:Org+Race+D", f"mixed-{round_}")
         attempt_id = start_attempt(exam_id, learner.pk)
-        credit.take_calls()
+        delivered(credit)
         mail.outbox.clear()
         before = AttemptHistory.objects.filter(attempt_id=attempt_id).count()
 
@@ -447,7 +456,7 @@ def test_a_mix_of_status_changes_on_one_attempt_stays_legal(learner, credit):
         raced = assert_history_replays(attempt)[before:]
         # Every change made one credit call and, for a status that needs one, one email (the
         # attempt is taken as proctored); refused and repeated moves made none.
-        assert Counter(credit.take_calls()) == expected_credit(raced)
+        assert Counter(delivered(credit)) == expected_credit(raced)
         emails = [row for row in raced if row.to_status in EMAIL_STATUSES]
         assert len(mail.outbox) == len(emails) >= 1
         assert all(message.to == [learner.email] for message in mail.outbox)

@@ -19,7 +19,7 @@ from proctoring.attempts.models import Attempt, AttemptHistory, AttemptTimeChang
 from proctoring.attempts.services import attempt_create, attempt_update_status
 from proctoring.attempts.time_changes import attempt_pause
 from proctoring.courses.models import Course
-from proctoring.jobs import InProcessJobsMiddleware, JobRunner, jobs_start_in_process
+from proctoring.jobs import InProcessJobsMiddleware, JobRunner, job_named, jobs_start_in_process
 from tests.attempts.conftest import GRACE, T0
 from tests.factories import CourseFactory, ExamFactory, UserFactory
 
@@ -250,7 +250,7 @@ def test_run_once_expires_the_overdue_attempts(course, clock):
     """One run of the runner expires what is overdue and returns how many."""
     exam = ExamFactory(course=course)
     attempt = start(exam, UserFactory(username="runner"))
-    runner = JobRunner(interval=3600)
+    runner = JobRunner(interval=3600, jobs=(job_named("expiry"),))
     assert runner.run_once() == 0
     clock.set(attempt.deadline_at + timedelta(seconds=GRACE + 1))
     assert runner.run_once() == 1
@@ -284,6 +284,7 @@ def test_jobs_start_once_in_process_when_asked(settings, no_runner):
     on every later call."""
     settings.PROCTORING_JOBS = "inprocess"
     settings.PROCTORING_EXPIRY_INTERVAL_SECONDS = 3600
+    settings.PROCTORING_OUTBOX_INTERVAL_SECONDS = 3600
     runner = jobs_start_in_process()
     assert isinstance(runner, JobRunner)
     assert runner.interval == 3600

@@ -16,7 +16,6 @@ from itertools import pairwise
 
 import pytest
 from django.db import transaction
-from django.test import TestCase
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -37,6 +36,7 @@ from proctoring.exceptions import (
 )
 from tests.attempts import expected
 from tests.attempts.fakes import CreditCall, RecordingCreditService
+from tests.conftest import committed
 
 COURSE = "course-v1:Org+Stateful+Run"
 OTHER_COURSE = "course-v1:Org+Elsewhere+Run"
@@ -172,7 +172,7 @@ class AttemptStateMachine(RuleBasedStateMachine):
 
         def call() -> int | None:
             # The test's transaction never commits: run the after-commit effects (credit) here.
-            with TestCase.captureOnCommitCallbacks(execute=True):
+            with committed():
                 return api.update_attempt_status(
                     exam_id,
                     user_id,

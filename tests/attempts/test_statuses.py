@@ -15,6 +15,7 @@ from proctoring.attempts.statuses import AttemptStatus
 from proctoring.exceptions import ProctoredExamIllegalStatusTransition
 from proctoring.runtime import set_runtime_service
 from tests.attempts import expected
+from tests.conftest import committed
 
 EXPECTED_INCOMPLETE = expected.INCOMPLETE
 EXPECTED_COMPLETED = expected.COMPLETED
@@ -199,7 +200,7 @@ def test_update_attempt_status_applies_legal_moves_and_refuses_illegal_ones_writ
     history_before = AttemptHistory.objects.filter(attempt_id=attempt_id).count()
 
     if expected_legal(from_status, to_status):
-        with django_capture_on_commit_callbacks(execute=True):  # credit follows the commit
+        with committed():  # credit follows the commit
             result = api.update_attempt_status(exam.pk, learner.pk, to_status)
         after = Attempt.objects.get(pk=attempt_id)
         assert result == attempt_id

@@ -41,7 +41,7 @@ from proctoring.attempts.timer import (
 from proctoring.credit.models import CreditRequirementStatus
 from proctoring.exceptions import AttemptClockError, AttemptDeadlinePassed
 from tests.attempts.conftest import GRACE, T0
-from tests.conftest import on_postgresql
+from tests.conftest import committed, on_postgresql
 from tests.factories import ExamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -822,7 +822,7 @@ def test_the_expiry_job_reports_credit_and_emails_proctored_learners_after_commi
         attempt_create(exam_id=exam.pk, user_id=user.pk, taking_as_proctored=as_proctored)
         attempt_update_status(exam_id=exam.pk, user_id=user.pk, to_status="started")
     clock.advance(days=1)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with committed() as callbacks:
         assert attempts_expire_overdue() == 3
     assert len(callbacks) == 1
     assert [message.to for message in mail.outbox] == [["alice@example.org"]]

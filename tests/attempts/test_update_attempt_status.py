@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 from django.db import connection, transaction
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -26,7 +25,9 @@ from proctoring.exceptions import (
     StudentExamAttemptDoesNotExistsException,
     UserNotFoundException,
 )
+from proctoring.outbox.delivery import outbox_deliver
 from proctoring.runtime import set_runtime_service
+from tests.conftest import committed
 from tests.factories import CourseFactory, ExamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -232,7 +233,7 @@ def test_timed_out_becomes_submitted_by_default_once_the_attempt_left_created(
     submitted, gets its completion time, the history says submitted and credit hears
     ``submitted``."""
     attempt = make_attempt(exam, learner, status=from_status)
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         assert api.update_attempt_status(exam.pk, learner.pk, "timed_out") == attempt.pk
     attempt = fresh(attempt)
     assert attempt.status == "submitted"
@@ -423,7 +424,7 @@ def test_moving_to_the_current_status_changes_nothing_and_returns_the_id(
     attempt = make_attempt(exam, learner, status=status, external_id="session-1")
     before = fresh(attempt)
     clock.advance(hours=1)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with committed() as callbacks:
         assert api.update_attempt_status(exam.pk, learner.pk, status) == attempt.pk
     after = fresh(attempt)
     assert after.status == status
@@ -546,7 +547,7 @@ def test_credit_statuses_call_the_credit_service_once_with_the_exact_arguments(
     course_key_or_id=course id, req_namespace='proctored_exam', req_name=content id,
     status=...)`` with verified -> satisfied, submitted -> submitted, others -> failed."""
     make_attempt(exam, learner, status=from_status)
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, to_status)
     assert credit.calls == [
         {
@@ -591,7 +592,7 @@ def test_the_local_credit_service_records_the_requirement_status(
     """With no credit service installed, the local default keeps one row per requirement and
     updates it as the attempt moves on."""
     make_attempt(exam, learner, status="started")
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "submitted")
     row = CreditRequirementStatus.objects.get()
     assert (row.user_id, row.course_id, row.req_namespace, row.req_name, row.status) == (
@@ -601,7 +602,7 @@ def test_the_local_credit_service_records_the_requirement_status(
         "midterm",
         "submitted",
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "verified")
     assert list(CreditRequirementStatus.objects.values_list("req_name", "status")) == [
         ("midterm", "satisfied")
@@ -613,7 +614,7 @@ def test_the_local_credit_service_records_failed_for_a_rejection(
 ):
     """A rejection reports the requirement as failed."""
     make_attempt(exam, learner, status="submitted")
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "rejected")
     assert CreditRequirementStatus.objects.get().status == "failed"
 
@@ -625,23 +626,24 @@ def test_a_failing_credit_service_does_not_undo_the_committed_change(
     the credit service fails, the change and its history stay, and the failure is logged."""
     set_runtime_service("credit", FailingCredit())
     attempt = make_attempt(exam, learner, status="started")
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         assert api.update_attempt_status(exam.pk, learner.pk, "submitted") == attempt.pk
     attempt = fresh(attempt)
     assert attempt.status == "submitted"
     assert history(attempt) == [("", "created"), ("started", "submitted")]
-    assert "The credit service failed" in caplog.text
+    assert "The credit consumer failed" in caplog.text
 
 
 def test_no_credit_update_leaves_inside_the_status_transaction(
     exam, learner, credit, django_capture_on_commit_callbacks
 ):
-    """The credit service hears of a change only once its transaction commits."""
+    """The credit service hears of a change only once its transaction commits, from the
+    outbox."""
     make_attempt(exam, learner, status="started")
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=False):
         api.update_attempt_status(exam.pk, learner.pk, "submitted")
     assert credit.calls == []
-    callbacks[0]()
+    outbox_deliver()
     assert [call["status"] for call in credit.calls] == ["submitted"]
 
 
@@ -794,7 +796,7 @@ def test_a_decline_without_cascade_effects_declines_only_its_attempt_and_clears_
     """``cascade_effects=False`` declines the one attempt: no other attempt moves or is
     created, and its own proctoring fields stay."""
     own, others = cascade_scene
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "declined", cascade_effects=False)
     own = fresh(own)
     assert own.status == "declined"
@@ -812,7 +814,7 @@ def test_a_rejection_does_not_cascade(
     proctoring fields as they were."""
     own, others = cascade_scene
     Attempt.objects.filter(pk=own.pk).update(status="submitted")
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "rejected")
     own = fresh(own)
     assert own.status == "rejected"
@@ -836,7 +838,7 @@ def test_the_cascade_reports_failed_credit_for_every_declined_exam_only(
 ):
     """Each attempt declined (the learner's own and the cascaded ones) reports ``failed`` to
     credit; the spared exams report nothing."""
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "declined")
     assert sorted(
         (call["req_name"], call["status"], call["user_id"], call["course_key_or_id"])
@@ -854,7 +856,7 @@ def test_the_cascade_writes_failed_rows_with_the_local_credit_service(
     django_capture_on_commit_callbacks, exam, learner, cascade_scene
 ):
     """The local default credit service records the cascaded failures too."""
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "declined")
     assert sorted(
         CreditRequirementStatus.objects.filter(user=learner).values_list("req_name", "status")
@@ -920,7 +922,7 @@ def test_the_cascade_sends_no_email(
     exam, learner, cascade_scene, django_capture_on_commit_callbacks
 ):
     """Declines, cascaded or not, do not write to the learner."""
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "declined")
     assert mail.outbox == []
 
@@ -994,7 +996,7 @@ def test_submitted_verified_and_rejected_email_the_proctored_learner(
 ):
     """One email to the learner, naming the exam and the course's display name."""
     make_attempt(exam, learner, status=from_status)
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, to_status)
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -1013,7 +1015,7 @@ def test_a_timed_out_attempt_counted_as_submitted_emails_the_learner(
 ):
     """The email follows the status actually stored."""
     make_attempt(exam, learner, status="started")
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "timed_out")
     assert len(mail.outbox) == 1
     assert "review in progress" in mail.outbox[0].subject
@@ -1037,7 +1039,7 @@ def test_other_statuses_send_no_email(
 ):
     """Only submitted, verified and rejected write to the learner."""
     make_attempt(exam, learner, status=from_status)
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, to_status)
     assert mail.outbox == []
 
@@ -1047,7 +1049,7 @@ def test_an_attempt_not_taken_as_proctored_gets_no_email(
 ):
     """A learner who took the exam without proctoring hears nothing of the review."""
     make_attempt(exam, learner, status="started", taking_as_proctored=False)
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         move(exam, learner, "submitted", "verified")
     assert mail.outbox == []
 
@@ -1057,20 +1059,22 @@ def test_a_practice_exam_attempt_gets_no_email(course, learner, django_capture_o
     practice = ExamFactory(course=course, content_id="practice", is_practice_exam=True)
     attempt = make_attempt(practice, learner, status="started")
     assert attempt.is_sample_attempt is True
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         move(practice, learner, "submitted", "verified")
     assert fresh(attempt).status == "verified"
     assert mail.outbox == []
 
 
 def test_the_email_waits_for_the_commit(exam, learner, django_capture_on_commit_callbacks):
-    """Nothing is sent inside the transaction; the email leaves once it commits."""
+    """Nothing is sent inside the transaction; the email leaves once it commits, from the
+    outbox."""
     make_attempt(exam, learner, status="started")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         api.update_attempt_status(exam.pk, learner.pk, "submitted")
     assert mail.outbox == []
     assert len(callbacks) == 1
     callbacks[0]()
+    outbox_deliver()
     assert len(mail.outbox) == 1
 
 
@@ -1080,7 +1084,7 @@ def test_no_email_is_sent_when_the_transaction_rolls_back(
     """A change rolled back by the caller leaves no email behind, and no status change."""
     attempt = make_attempt(exam, learner, status="started")
     with (
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        committed() as callbacks,
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
@@ -1098,7 +1102,7 @@ def test_the_course_name_comes_from_the_credit_services_credit_state(
     uses the name it returns."""
     credit.course_name = "Advanced Proctoring 101"
     make_attempt(exam, learner, status="started")
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "submitted")
     assert len(credit.state_calls) == 1
     args, kwargs = credit.state_calls[0]
@@ -1122,7 +1126,7 @@ def test_a_template_override_changes_the_email_text(
     )
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
     make_attempt(exam, learner, status="started")
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, learner.pk, "submitted")
     message = mail.outbox[0]
     assert message.subject == "Custom news about Midterm"
@@ -1135,7 +1139,7 @@ def test_a_learner_without_an_email_address_gets_no_email_but_the_status_changes
     """No address, no email; the change itself is not affected."""
     nomail = UserFactory(username="nomail", email="")
     attempt = make_attempt(exam, nomail, status="started")
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         api.update_attempt_status(exam.pk, nomail.pk, "submitted")
     assert mail.outbox == []
     assert fresh(attempt).status == "submitted"
@@ -1328,13 +1332,9 @@ def _decline_in_course_with(learner, other_exams, with_attempts):
         for other in others:
             make_attempt(other, learner, status="started")
     make_attempt(exam, learner, status="started")
-    with (
-        CaptureQueriesContext(connection) as queries,
-        TestCase.captureOnCommitCallbacks(
-            execute=True  # the credit updates follow the commit
-        ),
-    ):
+    with CaptureQueriesContext(connection) as queries:
         api.update_attempt_status(exam.pk, learner.pk, "declined")
+    outbox_deliver()  # the credit updates follow the commit
     statuses = Attempt.objects.filter(exam__in=others, user=learner).values_list(
         "status", flat=True
     )

@@ -9,6 +9,7 @@ from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.services import attempt_update_status
 from proctoring.credit.models import CreditRequirementStatus
+from tests.conftest import committed
 from tests.factories import ExamFactory
 from tests.rest.conftest import client_for
 
@@ -238,7 +239,7 @@ def test_a_reset_archives_the_attempt_and_the_learner_starts_over(
         req_name=world.exam.content_id,
         status="submitted",
     )
-    with django_capture_on_commit_callbacks(execute=True):  # credit is removed after commit
+    with committed():  # credit is removed after commit
         response = client_for(world, "staff").post(f"/api/v1/attempts/{world.attempt.pk}/reset")
     assert response.status_code == 200
     assert response.json()["archived_at"] is not None

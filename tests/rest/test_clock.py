@@ -246,9 +246,10 @@ def test_pausing_twice_and_resuming_a_running_clock_are_409s(world):
     assert staff.post(f"/api/v1/attempts/{world.attempt.pk}/pause").status_code == 409
 
 
-def test_the_learners_submit_with_a_jwt_takes_4_statements_and_the_commit(world):
+def test_the_learners_submit_with_a_jwt_takes_5_statements_and_the_commit(world):
     """Authentication (the identity and its user), the attempt read and locked once, its
-    UPDATE and its history INSERT; the credit update waits for the commit, outside."""
+    UPDATE, its history INSERT and its event INSERT; the credit update leaves from the outbox
+    after the commit."""
     token = mint("alice-9", preferred_username="alice9")
     client = client_for(world, "anonymous")
     created = client.post(
@@ -263,7 +264,7 @@ def test_the_learners_submit_with_a_jwt_takes_4_statements_and_the_commit(world)
     assert response.status_code == 200
     assert response.json()["status"] == "submitted"
     statements = [q["sql"] for q in queries.captured_queries if not _is_control(q["sql"])]
-    assert len(statements) == 4, statements
+    assert len(statements) == 5, statements
     assert "FOR UPDATE" in statements[1] or connection.vendor == "sqlite"
 
 

@@ -1,0 +1,64 @@
+"""Events the domain records for the platforms, and the port through which it records them.
+
+The domain builds ``DomainEvent`` values inside the transaction that makes the change and hands
+them to ``events_record``; the outbox (proctoring/outbox) registers itself as the sink when the
+apps are ready and writes them in that same transaction, so a change and its events commit or
+roll back together. With no sink registered, recording does nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+# The event types and the version of their payload schema (docs/events/).
+ATTEMPT_STATUS_CHANGED = "attempt.status_changed"
+ATTEMPT_RESET = "attempt.reset"
+ATTEMPT_TIME_CHANGED = "attempt.time_changed"
+ALLOWANCE_CHANGED = "allowance.changed"
+EXAM_CHANGED = "exam.changed"
+EVENT_TYPES = (
+    ATTEMPT_STATUS_CHANGED,
+    ATTEMPT_RESET,
+    ATTEMPT_TIME_CHANGED,
+    ALLOWANCE_CHANGED,
+    EXAM_CHANGED,
+)
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """One thing that happened, as the platforms will hear of it."""
+
+    type: str
+    occurred_at: datetime
+    course_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    attempt_id: int | None = None
+    sequence: int | None = None  # the attempt's own event counter, when about an attempt
+
+
+class EventSink(Protocol):
+    def events_record(self, events: Sequence[DomainEvent]) -> None:
+        """Store the events in the caller's transaction (one statement for all of them)."""
+
+
+_lock = threading.Lock()
+_sink: EventSink | None = None
+
+
+def event_sink_set(sink: EventSink | None) -> None:
+    global _sink
+    with _lock:
+        _sink = sink
+
+
+def events_record(events: Sequence[DomainEvent]) -> None:
+    """Hand the events to the registered sink, inside the caller's transaction."""
+    sink = _sink
+    if sink is not None and events:
+        sink.events_record(events)

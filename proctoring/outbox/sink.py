@@ -1,0 +1,32 @@
+"""The outbox's side of the event port: events written in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+
+from proctoring.core.events import SCHEMA_VERSION, DomainEvent
+from proctoring.outbox.models import Event
+from proctoring.outbox.wakeup import delivery_wake
+
+
+class OutboxSink:
+    """Writes events in one INSERT, and wakes the in-process delivery once they commit."""
+
+    def events_record(self, events: Sequence[DomainEvent]) -> None:
+        Event.objects.bulk_create(
+            [
+                Event(
+                    type=event.type,
+                    version=SCHEMA_VERSION,
+                    occurred_at=event.occurred_at,
+                    course_id=event.course_id,
+                    attempt_id=event.attempt_id,
+                    sequence=event.sequence,
+                    payload=event.payload,
+                )
+                for event in events
+            ]
+        )
+        transaction.on_commit(delivery_wake)
