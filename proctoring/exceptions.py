@@ -126,3 +126,9 @@ class AttemptDeadlinePassed(ProctoringError):
     http_status = 409
     code = "deadline_passed"
     default_message = "The time for this exam has run out; the attempt was timed out."
+
+
+class ExamPastDue(ProctoringError):
+    http_status = 409
+    code = "exam_past_due"
+    default_message = "The exam's due date has passed; it can no longer be started."
