@@ -124,14 +124,12 @@ def attempt_submit_in_time(
 def attempts_expire_overdue(
     *, moment: datetime | None = None, batch_size: int | None = None, max_batches: int | None = None
 ) -> int:
-    """Time out every running, unpaused attempt whose deadline and grace period have passed,
-    then expire every attempt never started whose due date has passed.
+    """Time out every running, unpaused attempt whose deadline and grace period have passed.
 
     Batch by batch, each selected and locked in one statement (locks.attempts_lock_overdue) and
     timed out through the one transition: the reference's time-out rule per attempt, its
     deadline as ``completed_at``, one ``UPDATE`` per resulting status, the history rows in one
-    write, credit and emails after the commit. Then ``attempts_expire_past_due``. Returns how
-    many attempts it ended.
+    write, credit and emails after the commit. Returns how many expired.
     """
     moment = moment or now()
     size = batch_size or settings.PROCTORING_EXPIRY_BATCH_SIZE
@@ -148,9 +146,7 @@ def attempts_expire_overdue(
             break
     if expired:
         log.info("Expired %s attempts past their deadline", expired)
-    return expired + attempts_expire_past_due(
-        moment=moment, batch_size=size, max_batches=max_batches
-    )
+    return expired
 
 
 def _past_due(attempt: Attempt, moment: datetime) -> bool:
@@ -188,3 +184,18 @@ def attempts_expire_past_due(
     if expired:
         log.info("Expired %s attempts never started past their due date", expired)
     return expired
+
+
+def attempts_expire(
+    *, moment: datetime | None = None, batch_size: int | None = None, max_batches: int | None = None
+) -> int:
+    """The expiry job: time out the running attempts past their deadline
+    (``attempts_expire_overdue``), then expire the attempts never started past their due date
+    (``attempts_expire_past_due``), both at the same moment. Returns how many it ended."""
+    moment = moment or now()
+    overdue = attempts_expire_overdue(
+        moment=moment, batch_size=batch_size, max_batches=max_batches
+    )
+    return overdue + attempts_expire_past_due(
+        moment=moment, batch_size=batch_size, max_batches=max_batches
+    )

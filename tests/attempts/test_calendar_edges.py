@@ -18,7 +18,7 @@ from proctoring.allowances.services import (
 )
 from proctoring.attempts import time_math
 from proctoring.attempts.actions import attempt_act
-from proctoring.attempts.expiry import attempts_expire_overdue
+from proctoring.attempts.expiry import attempts_expire
 from proctoring.attempts.models import Attempt, AttemptTimeChange
 from proctoring.attempts.services import attempt_create, attempt_update_status
 from proctoring.attempts.time_changes import attempt_add_time, attempt_pause, attempt_resume
@@ -192,7 +192,7 @@ def test_an_extension_to_the_end_of_the_calendar_during_a_pause_lets_the_attempt
     assert resumed.paused_at is None
     assert resumed.deadline_at == time_math.LATEST_DEADLINE
     clock.set(time_math.LATEST_DEADLINE + timedelta(seconds=GRACE + 1))
-    assert attempts_expire_overdue() == 1
+    assert attempts_expire() == 1
     expired = fresh(attempt)
     assert expired.status == "submitted"
     assert expired.completed_at == time_math.LATEST_DEADLINE
@@ -250,7 +250,7 @@ def test_an_extension_ending_after_the_start_but_before_now_cuts_the_attempt_sho
     cut = T0 + timedelta(minutes=5)
     allowance_grant(exam=exam, user_id=learner.pk, key=DUE, value=cut.isoformat())
     assert fresh(attempt).deadline_at == cut
-    assert attempts_expire_overdue() == 1
+    assert attempts_expire() == 1
     assert fresh(attempt).completed_at == cut
 
 
@@ -264,7 +264,7 @@ def test_the_expiry_job_never_completes_an_attempt_before_its_start(
     attempt = start(exam, learner)
     Attempt.objects.filter(pk=attempt.pk).update(deadline_at=datetime(1, 1, 1, tzinfo=UTC))
     clock.advance(minutes=1)
-    assert attempts_expire_overdue() == 1
+    assert attempts_expire() == 1
     stored = fresh(attempt)
     assert stored.status == ("timed_out" if allow_timed_out else "submitted")
     assert stored.completed_at == stored.started_at == T0
@@ -290,5 +290,5 @@ def test_a_start_after_the_due_date_through_the_python_api_gets_its_start_as_dea
     assert attempt.status == "started"
     assert attempt.deadline_at == attempt.started_at == T0
     clock.advance(seconds=GRACE + 1)
-    assert attempts_expire_overdue() == 1
+    assert attempts_expire() == 1
     assert fresh(attempt).completed_at == T0

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from proctoring.allowances.models import Allowance
 from proctoring.attempts.actions import attempt_act, attempt_create_for_learner
-from proctoring.attempts.expiry import CAUSE_DUE_DATE, attempts_expire_overdue
+from proctoring.attempts.expiry import CAUSE_DUE_DATE, attempts_expire
 from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.services import attempt_create, attempt_update_status
 from proctoring.credit.models import CreditRequirementStatus
@@ -65,7 +65,7 @@ def test_a_submission_after_the_grace_period_is_refused_whoever_came_first(
     attempt = started(exam, learner)
     clock.set(attempt.deadline_at + timedelta(seconds=GRACE + 1))
     if first == "the expiry job":
-        assert attempts_expire_overdue() == 1
+        assert attempts_expire() == 1
     for _ in range(2):
         with pytest.raises(AttemptDeadlinePassed) as refused:
             attempt_act(attempt_id=attempt.pk, action="submit", actor_id=learner.pk)
@@ -206,10 +206,10 @@ def test_an_attempt_never_started_expires_when_the_due_date_passes(exam, clock, 
     exam.save()
     attempt = never_started(exam, UserFactory(username="late"), status)
     clock.set(exam.due_date - timedelta(microseconds=1))
-    assert attempts_expire_overdue() == 0
+    assert attempts_expire() == 0
     assert fresh(attempt).status == status
     job_time = clock.set(exam.due_date)
-    assert attempts_expire_overdue() == 1
+    assert attempts_expire() == 1
     stored = fresh(attempt)
     assert (stored.status, stored.started_at, stored.completed_at) == ("expired", None, None)
     last = AttemptHistory.objects.filter(attempt=attempt).latest("id")
@@ -221,7 +221,7 @@ def test_an_attempt_never_started_expires_when_the_due_date_passes(exam, clock, 
     )
     assert last.changed_at == job_time
     assert not CreditRequirementStatus.objects.exists()
-    assert attempts_expire_overdue() == 0
+    assert attempts_expire() == 0
 
 
 def test_the_due_date_expiry_follows_each_learners_extension(course, clock):
@@ -240,7 +240,7 @@ def test_the_due_date_expiry_follows_each_learners_extension(course, clock):
         "early": never_started(due_later, early),
         "on time": never_started(due_later, plain),
     }
-    assert attempts_expire_overdue() == 3
+    assert attempts_expire() == 3
     statuses = {name: fresh(attempt).status for name, attempt in attempts.items()}
     assert statuses == {
         "ahead": "created",
@@ -267,7 +267,7 @@ def test_the_due_date_expiry_leaves_started_completed_archived_and_undated_attem
     no_due_date = never_started(undated, UserFactory(username="undated"))
     clock.advance(days=10)
     before = {row.pk: row.status for row in Attempt.objects.all()}
-    assert attempts_expire_overdue() == 1  # the running attempt, timed out at its deadline
+    assert attempts_expire() == 1  # the running attempt, timed out at its deadline
     after = {row.pk: row.status for row in Attempt.objects.all()}
     assert after[running.pk] == "submitted"
     for left_alone in (done, declined, archived, no_due_date):
@@ -280,7 +280,7 @@ def test_the_due_date_expiry_works_in_batches_in_a_fixed_number_of_selections(co
     for n in range(5):
         never_started(exam, UserFactory(username=f"batch{n}"))
     with CaptureQueriesContext(connection) as queries:
-        assert attempts_expire_overdue(batch_size=2) == 5
+        assert attempts_expire(batch_size=2) == 5
     selections = [q for q in queries.captured_queries if "\"due_date\" <=" in q["sql"]]
     assert len(selections) == 3, selections
     assert set(Attempt.objects.values_list("status", flat=True)) == {"expired"}
@@ -290,7 +290,7 @@ def test_an_expired_attempt_cannot_be_started(exam, learner, clock):
     exam.due_date = T0 - timedelta(days=1)
     exam.save()
     attempt = never_started(exam, learner)
-    attempts_expire_overdue()
+    attempts_expire()
     with pytest.raises(ProctoringError) as refused:
         attempt_act(attempt_id=attempt.pk, action="start", actor_id=learner.pk)
     assert refused.value.code in {"exam_past_due", "action_not_allowed"}
@@ -312,7 +312,7 @@ def test_two_expiry_jobs_at_once_expire_each_past_due_attempt_exactly_once(cours
         try:
             connection.ensure_connection()
             barrier.wait(timeout=30)
-            results.append(attempts_expire_overdue(batch_size=2))
+            results.append(attempts_expire(batch_size=2))
         except BaseException as exc:  # reported to the test thread
             errors.append(exc)
         finally:
