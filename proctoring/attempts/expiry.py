@@ -33,9 +33,7 @@ TIME_OUT_CAUSES = frozenset({CAUSE_DEADLINE, CAUSE_LATE_SUBMISSION})
 
 
 def _deadline_passed(attempt: Attempt) -> AttemptDeadlinePassed:
-    ran_out = (
-        f" at {attempt.deadline_at:%Y-%m-%d %H:%M:%S} UTC" if attempt.deadline_at else ""
-    )
+    ran_out = f" at {attempt.deadline_at:%Y-%m-%d %H:%M:%S} UTC" if attempt.deadline_at else ""
     return AttemptDeadlinePassed(
         f"The time for this exam ran out{ran_out}; the attempt was timed out and the "
         "submission was not accepted."
@@ -193,9 +191,7 @@ def attempts_expire(
     (``attempts_expire_overdue``), then expire the attempts never started past their due date
     (``attempts_expire_past_due``), both at the same moment. Returns how many it ended."""
     moment = moment or now()
-    overdue = attempts_expire_overdue(
-        moment=moment, batch_size=batch_size, max_batches=max_batches
-    )
+    overdue = attempts_expire_overdue(moment=moment, batch_size=batch_size, max_batches=max_batches)
     return overdue + attempts_expire_past_due(
         moment=moment, batch_size=batch_size, max_batches=max_batches
     )

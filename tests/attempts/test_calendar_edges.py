@@ -140,7 +140,7 @@ def test_the_deadline_checks_never_overflow_at_the_ends_of_the_calendar():
     assert time_math.remaining_seconds(deadline_at=END, now=T0) > 0
 
 
-def test_an_attempt_of_an_untimed_exam_due_at_the_end_of_the_calendar_starts_with_the_latest_deadline(
+def test_an_untimed_exam_due_at_the_end_of_the_calendar_starts_with_the_latest_deadline(
     exam, learner, clock
 ):
     attempt = start(untimed_due_at_the_end_of_the_calendar(exam), learner)

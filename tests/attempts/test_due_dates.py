@@ -7,8 +7,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -19,6 +21,7 @@ from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.services import attempt_create, attempt_update_status
 from proctoring.credit.models import CreditRequirementStatus
 from proctoring.exceptions import AttemptDeadlinePassed, ProctoringError
+from proctoring.jobs import JOBS
 from tests.attempts.conftest import GRACE, T0
 from tests.conftest import on_postgresql
 from tests.factories import ExamFactory, UserFactory
@@ -165,9 +168,7 @@ def test_an_extension_already_past_refuses_the_start_before_the_exams_due_date(
     assert_past_due(refused)
 
 
-def test_a_repeated_start_of_a_started_attempt_after_the_due_date_is_harmless(
-    exam, learner, clock
-):
+def test_a_repeated_start_of_a_started_attempt_after_the_due_date_is_harmless(exam, learner, clock):
     """Rule 4: asking for the status the attempt has changes nothing, even past due."""
     exam.due_date = T0 + timedelta(minutes=30)
     exam.save()
@@ -281,7 +282,7 @@ def test_the_due_date_expiry_works_in_batches_in_a_fixed_number_of_selections(co
         never_started(exam, UserFactory(username=f"batch{n}"))
     with CaptureQueriesContext(connection) as queries:
         assert attempts_expire(batch_size=2) == 5
-    selections = [q for q in queries.captured_queries if "\"due_date\" <=" in q["sql"]]
+    selections = [q for q in queries.captured_queries if '"due_date" <=' in q["sql"]]
     assert len(selections) == 3, selections
     assert set(Attempt.objects.values_list("status", flat=True)) == {"expired"}
 
@@ -295,6 +296,20 @@ def test_an_expired_attempt_cannot_be_started(exam, learner, clock):
         attempt_act(attempt_id=attempt.pk, action="start", actor_id=learner.pk)
     assert refused.value.code in {"exam_past_due", "action_not_allowed"}
     assert fresh(attempt).status == "expired"
+
+
+def test_the_registered_job_and_the_command_expire_attempts_past_their_due_date(course, clock):
+    """The registry's expiry job (in-process runner, Celery beat) and ``proctoring
+    expire_attempts`` (cron) both run the due-date expiry."""
+    exam = ExamFactory(course=course, due_date=T0 - timedelta(days=1))
+    first, second = (never_started(exam, UserFactory(username=n)) for n in ("one", "two"))
+    (job,) = [job for job in JOBS if job.label == "expiry"]
+    assert job.run() == 2
+    attempt_update_status(exam_id=exam.pk, user_id=first.user_id, to_status="created")
+    out = StringIO()
+    call_command("expire_attempts", stdout=out)
+    assert out.getvalue().strip() == "Expired 1 attempt(s)."
+    assert {fresh(first).status, fresh(second).status} == {"expired"}
 
 
 @pytest.mark.django_db(transaction=True)

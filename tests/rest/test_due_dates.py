@@ -44,7 +44,8 @@ def _error(response, status: int, code: str) -> None:
 @pytest.mark.parametrize("value", UNREPRESENTABLE)
 def test_an_extension_with_no_utc_equivalent_is_a_400_single_and_bulk(world, value):
     staff = client_for(world, "staff")
-    _error(staff.put(_extension_path(world), {"value": value}, format="json"), 400, "invalid_allowance")
+    single = staff.put(_extension_path(world), {"value": value}, format="json")
+    _error(single, 400, "invalid_allowance")
     body = {
         "exam_ids": [world.exam.pk],
         "usernames": ["alice", "bob"],
