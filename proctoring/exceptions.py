@@ -138,3 +138,9 @@ class SubscriptionNotFound(ProctoringError):
     http_status = 404
     code = "subscription_not_found"
     default_message = "There is no such webhook subscription."
+
+
+class ExamPastDue(ProctoringError):
+    http_status = 409
+    code = "exam_past_due"
+    default_message = "The exam's due date has passed; it can no longer be started."

@@ -47,7 +47,7 @@ JOBS: tuple[Job, ...] = (
         label="expiry",
         schedule_name="expire overdue attempts",
         task="proctoring.attempts.tasks.expire_attempts",
-        function="proctoring.attempts.expiry.attempts_expire_overdue",
+        function="proctoring.attempts.expiry.attempts_expire",
         interval_setting="PROCTORING_EXPIRY_INTERVAL_SECONDS",
     ),
     Job(

@@ -25,6 +25,26 @@ MAX_TIME_MULTIPLIER = 10.0
 MAX_BULK_ITEMS = 5_000
 
 
+def _due_date_clean(value: str) -> str:
+    """An extended due date: an ISO 8601 date and time with its zone, that has a UTC
+    equivalent (9999-12-31T23:59:59-14:00 would fall in the year 10000), written in UTC."""
+    try:
+        due = datetime.fromisoformat(value)
+    except ValueError:
+        due = None
+    if due is None or due.tzinfo is None:
+        raise InvalidAllowance(
+            "due_date_extension must be an ISO 8601 date and time with its time zone, "
+            "e.g. 2030-06-30T23:59:00+00:00."
+        )
+    try:
+        return due.astimezone(UTC).isoformat()
+    except OverflowError:
+        raise InvalidAllowance(
+            "due_date_extension must fall within the years 1 to 9999 once written in UTC."
+        ) from None
+
+
 def allowance_value_clean(*, key: str, value: str) -> str:
     """The value, checked for its key and written in a canonical form."""
     if key not in Allowance.Key.values:
@@ -48,16 +68,7 @@ def allowance_value_clean(*, key: str, value: str) -> str:
             )
         return f"{multiplier:g}"
     if key == Allowance.Key.DUE_DATE_EXTENSION:
-        try:
-            due = datetime.fromisoformat(value)
-        except ValueError:
-            due = None
-        if due is None or due.tzinfo is None:
-            raise InvalidAllowance(
-                "due_date_extension must be an ISO 8601 date and time with its time zone, "
-                "e.g. 2030-06-30T23:59:00+00:00."
-            )
-        return due.astimezone(UTC).isoformat()
+        return _due_date_clean(value)
     if not value or len(value) > 255:
         raise InvalidAllowance("review_policy_exception must be a text of 1 to 255 characters.")
     return value

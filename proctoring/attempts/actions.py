@@ -9,17 +9,24 @@ locked attempt to the one transition. The attempt comes back updated, with exam 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
 
 from proctoring.attempts import statuses
 from proctoring.attempts.events import attempt_reset_event
-from proctoring.attempts.expiry import attempt_submit_locked
+from proctoring.attempts.expiry import attempt_submit_locked, attempt_timed_out_error
 from proctoring.attempts.locks import attempt_lock
 from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.services import attempt_create
-from proctoring.attempts.statuses import LEARNER_ACTIONS, REVIEW_STATUSES, STAFF_ACTIONS
+from proctoring.attempts.statuses import (
+    LEARNER_ACTIONS,
+    NOT_STARTED,
+    REVIEW_STATUSES,
+    STAFF_ACTIONS,
+)
+from proctoring.attempts.timer import attempt_allowances_loaded, attempt_due_date
 from proctoring.attempts.transition import Move, attempts_transition
 from proctoring.core.clock import now
 from proctoring.core.events import events_record
@@ -30,6 +37,7 @@ from proctoring.exceptions import (
     AttemptDeadlinePassed,
     AttemptNotOwned,
     ExamNotActive,
+    ExamPastDue,
     InvalidAttemptStatus,
     StudentExamAttemptDoesNotExistsException,
 )
@@ -81,9 +89,21 @@ def attempt_create_for_learner(
         if start:
             # The new row is this transaction's own: nobody else can see it, let alone lock it.
             attempt = attempt_lock_current(attempt_id=attempt.pk, with_allowances=True)
+            moment = now()
+            _refuse_past_due(attempt, moment)  # rolls the creation back too
             move = Move(statuses.AttemptStatus.STARTED, actor_id=user_id, cause="learner:start")
-            attempts_transition(attempts=[attempt], move=move)
+            attempts_transition(attempts=[attempt], move=move, moment=moment)
     return attempt
+
+
+def _refuse_past_due(attempt: Attempt, moment: datetime) -> None:
+    """A learner cannot start an attempt at or after its due date (the learner's extension,
+    else the exam's), read from what the lock loaded: ``ExamPastDue``."""
+    due = attempt_due_date(attempt=attempt, allowances=attempt_allowances_loaded(attempt))
+    if due is not None and due <= moment:
+        raise ExamPastDue(
+            f"Exam {attempt.exam_id} was due at {due.isoformat()}; it can no longer be started."
+        )
 
 
 def attempt_act(*, attempt_id: int, action: str, actor_id: int) -> Attempt:
@@ -100,21 +120,33 @@ def attempt_act(*, attempt_id: int, action: str, actor_id: int) -> Attempt:
             with_allowances=rule.to_status == statuses.AttemptStatus.STARTED,
             owner_id=actor_id,
         )
-        if not rule.allows(attempt.status):
-            raise AttemptActionNotAllowed(
-                f"An attempt that is {attempt.status} cannot {action}: it must be one of "
-                f"{', '.join(sorted(rule.sources))}."
-            )
         if rule.to_status == statuses.AttemptStatus.SUBMITTED:
-            # The clock's rule, under the lock taken above: accepted up to the grace period
-            # after the deadline; later, the attempt is timed out, which must commit.
-            late = attempt_submit_locked(attempt=attempt, actor_id=actor_id)
-        else:
-            move = Move(rule.to_status, actor_id=actor_id, cause=f"learner:{action}", cascade=True)
-            attempts_transition(attempts=[attempt], move=move)
+            # Already timed out by its deadline: the answer a late submission gets.
+            late = attempt_timed_out_error(attempt=attempt)
+        if late is None:
+            late = _act_locked(attempt, action, actor_id)
     if late is not None:
         raise late
     return attempt
+
+
+def _act_locked(attempt: Attempt, action: str, actor_id: int) -> AttemptDeadlinePassed | None:
+    rule = LEARNER_ACTIONS[action]
+    if not rule.allows(attempt.status):
+        raise AttemptActionNotAllowed(
+            f"An attempt that is {attempt.status} cannot {action}: it must be one of "
+            f"{', '.join(sorted(rule.sources))}."
+        )
+    if rule.to_status == statuses.AttemptStatus.SUBMITTED:
+        # The clock's rule, under the lock taken above: accepted up to the grace period
+        # after the deadline; later, the attempt is timed out, which must commit.
+        return attempt_submit_locked(attempt=attempt, actor_id=actor_id)
+    moment = now()
+    if rule.to_status == statuses.AttemptStatus.STARTED and attempt.status in NOT_STARTED:
+        _refuse_past_due(attempt, moment)
+    move = Move(rule.to_status, actor_id=actor_id, cause=f"learner:{action}", cascade=True)
+    attempts_transition(attempts=[attempt], move=move, moment=moment)
+    return None
 
 
 def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Attempt:

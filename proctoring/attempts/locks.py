@@ -7,37 +7,37 @@ transition needs (exam, course and user) so that no later statement reads them a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt
-from proctoring.attempts.statuses import RUNNING_STATUSES
+from proctoring.attempts.statuses import NOT_STARTED, RUNNING_STATUSES
 from proctoring.attempts.time_math import ADDITIONAL_TIME, DUE_DATE_EXTENSION, TIME_MULTIPLIER
 
 # Allowance values loaded with a locked attempt that is about to start, as annotations.
 ALLOWANCE_KEYS = (ADDITIONAL_TIME, TIME_MULTIPLIER, DUE_DATE_EXTENSION)
+EXTENSION = f"allowance_{DUE_DATE_EXTENSION}"
 
 
 def _locked() -> QuerySet[Attempt]:
     return Attempt.objects.select_related("exam__course", "user").select_for_update(of=("self",))
 
 
+def _allowance(key: str) -> Subquery:
+    return Subquery(
+        Allowance.objects.filter(
+            exam_id=OuterRef("exam_id"), user_id=OuterRef("user_id"), key=key
+        ).values("value")[:1]
+    )
+
+
 def _with_allowances(attempts: QuerySet[Attempt]) -> QuerySet[Attempt]:
     """Each attempt's time allowances as annotations ``allowance_<key>`` (one statement)."""
-    return attempts.annotate(
-        **{
-            f"allowance_{key}": Subquery(
-                Allowance.objects.filter(
-                    exam_id=OuterRef("exam_id"), user_id=OuterRef("user_id"), key=key
-                ).values("value")[:1]
-            )
-            for key in ALLOWANCE_KEYS
-        }
-    )
+    return attempts.annotate(**{f"allowance_{key}": _allowance(key) for key in ALLOWANCE_KEYS})
 
 
 def loaded_allowance_values(attempt: Attempt) -> dict[str, str] | None:
@@ -133,3 +133,29 @@ def attempts_lock_overdue(*, cutoff: datetime, limit: int) -> list[Attempt]:
     if connection.features.has_select_for_update_skip_locked:
         overdue = overdue.select_for_update(skip_locked=True, of=("self",))
     return list(overdue[:limit])
+
+
+def attempts_lock_past_due(*, moment: datetime, limit: int) -> list[Attempt]:
+    """Up to ``limit`` current attempts never started (created, download_software_clicked,
+    ready_to_start) whose due date is ``moment`` or earlier, in id order, locked: the learner's
+    extended due date when it has one (loaded as ``allowance_due_date_extension``), else the
+    exam's.
+
+    Extended due dates are stored in UTC in one ISO 8601 form (allowances/services.py), whose
+    text order is the order in time; the caller checks the parsed dates again. On PostgreSQL
+    the rows another transaction holds are skipped (``SKIP LOCKED``).
+    """
+    text = moment.astimezone(UTC).isoformat()
+    past_due = (
+        Attempt.objects.select_related("exam__course", "user")
+        .annotate(**{EXTENSION: _allowance(DUE_DATE_EXTENSION)})
+        .filter(status__in=sorted(NOT_STARTED), archived_at__isnull=True)
+        .filter(
+            Q(**{f"{EXTENSION}__isnull": True, "exam__due_date__lte": moment})
+            | Q(**{f"{EXTENSION}__lte": text})
+        )
+        .order_by("id")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        past_due = past_due.select_for_update(skip_locked=True, of=("self",))
+    return list(past_due[:limit])

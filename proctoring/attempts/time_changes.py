@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Collection, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
@@ -23,7 +23,11 @@ from proctoring.attempts.statuses import RUNNING_STATUSES
 from proctoring.attempts.timer import attempt_allowances, attempt_deadline
 from proctoring.core.clock import now
 from proctoring.core.events import events_record
-from proctoring.exceptions import AttemptClockError, StudentExamAttemptDoesNotExistsException
+from proctoring.exceptions import (
+    AttemptClockError,
+    InvalidAllowance,
+    StudentExamAttemptDoesNotExistsException,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +108,7 @@ def attempt_add_time(
         moment = now()
         before = attempt.deadline_at
         attempt.added_seconds += minutes * 60
-        attempt.deadline_at = before + timedelta(minutes=minutes)
+        attempt.deadline_at = time_math.later(before, minutes * 60)
         _save_clock(attempt, moment, "added_seconds", "deadline_at")
         _record(
             attempt=attempt,
@@ -153,7 +157,7 @@ def attempt_resume(*, attempt_id: int, actor_id: int | None, reason: str = "") -
         attempt.paused_seconds += paused
         attempt.paused_at = None
         if before is not None:
-            attempt.deadline_at = before + timedelta(seconds=paused)
+            attempt.deadline_at = time_math.later(before, paused)
         _save_clock(attempt, moment, "paused_seconds", "paused_at", "deadline_at")
         _record(
             attempt=attempt,
@@ -173,7 +177,8 @@ def attempt_apply_allowances(
     """After an allowance changed: move the learner's running attempt's deadline to match.
 
     Returns the attempt when one was running, else None. Call it inside the transaction that
-    changed the allowance.
+    changed the allowance: an allowance that would end the attempt before it started raises
+    ``InvalidAllowance``, which rolls the change back.
     """
     with transaction.atomic():
         attempt = attempts_lock_running(exam_id=exam_id, user_id=user_id)
@@ -181,10 +186,17 @@ def attempt_apply_allowances(
             return None
         allowances = attempt_allowances(exam_id=exam_id, user_id=user_id)
         before = attempt.deadline_at
+        deadline_at = attempt_deadline(attempt=attempt, allowances=allowances)
+        if deadline_at is not None and deadline_at < attempt.started_at:
+            raise InvalidAllowance(
+                f"The learner's attempt {attempt.pk} started at {attempt.started_at.isoformat()}; "
+                f"with these allowances its deadline would be {deadline_at.isoformat()}, before "
+                "it started."
+            )
         attempt.allowed_time_seconds = time_math.allowed_seconds(
             time_limit_mins=attempt.time_limit_mins, allowances=allowances
         )
-        attempt.deadline_at = attempt_deadline(attempt=attempt, allowances=allowances)
+        attempt.deadline_at = deadline_at
         moment = now()
         _save_clock(attempt, moment, "allowed_time_seconds", "deadline_at")
         _record(

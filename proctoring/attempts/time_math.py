@@ -8,6 +8,10 @@ cut at the due date (the learner's own extended due date when it has one). Time 
 to a running attempt, and time it spends paused, move the deadline beyond that cut: they are
 deliberate decisions by course staff. Everything is in whole seconds; nothing is rounded to
 minutes.
+
+Every computed deadline is bounded: none is later than ``LATEST_DEADLINE``, and comparisons
+subtract instead of adding, so dates at the ends of the calendar (a due date of 9999-12-31)
+never overflow, and an attempt can always be resumed and expired.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ ADDITIONAL_TIME = "additional_time_granted"
 TIME_MULTIPLIER = "time_multiplier"
 DUE_DATE_EXTENSION = "due_date_extension"
 
+# The latest deadline the service computes: two days before the end of Python's calendar, so
+# that it can still be shown in every time zone (UTC-12 to UTC+14) and take a grace period.
+LATEST_DEADLINE = datetime(9999, 12, 30, tzinfo=UTC)
+
 LOW_THRESHOLD = 0.20  # warn the learner when 20% of its own allowed time is left
 CRITICAL_THRESHOLD = 0.05  # and again at 5%
 
@@ -29,6 +37,17 @@ def _utc(moment: datetime) -> datetime:
     """The same instant in UTC: arithmetic on datetimes of a zone with daylight saving time is
     wall-clock arithmetic in Python, and would count an hour too many or too few."""
     return moment.astimezone(UTC) if moment.tzinfo is not None else moment
+
+
+def later(moment: datetime, seconds: int) -> datetime:
+    """``moment`` plus ``seconds`` (not negative), never beyond ``LATEST_DEADLINE``; a moment
+    stored beyond it already stays where it is."""
+    moment = _utc(moment)
+    if moment >= LATEST_DEADLINE:
+        return moment
+    if seconds * 1_000_000 >= (LATEST_DEADLINE - moment) // timedelta(microseconds=1):
+        return LATEST_DEADLINE
+    return moment + timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -61,7 +80,10 @@ class Allowances:
             except ValueError:
                 candidate = None
             if candidate is not None and candidate.tzinfo is not None:
-                due_date = candidate
+                try:
+                    due_date = _utc(candidate)
+                except OverflowError:  # no UTC equivalent: not a date the service can use
+                    due_date = None
         return cls(additional_minutes=additional, multiplier=multiplier, due_date=due_date)
 
 
@@ -88,14 +110,18 @@ def deadline(
     added_seconds: int = 0,
     paused_seconds: int = 0,
 ) -> datetime | None:
-    """When the attempt's time runs out; None when it has neither time limit nor due date."""
+    """When the attempt's time runs out; None when it has neither time limit nor due date.
+
+    Never later than ``LATEST_DEADLINE``; before the start only when the due date is (the
+    callers refuse or correct that).
+    """
     started_at = _utc(started_at)
-    end = started_at + timedelta(seconds=allowed) if allowed is not None else None
+    end = later(started_at, allowed) if allowed is not None else None
     if due_date is not None and (end is None or _utc(due_date) < end):
-        end = _utc(due_date)
+        end = min(_utc(due_date), LATEST_DEADLINE)
     if end is None:
         return None
-    return end + timedelta(seconds=added_seconds + paused_seconds)
+    return later(end, added_seconds + paused_seconds)
 
 
 def remaining_seconds(
@@ -112,9 +138,9 @@ def is_past_deadline(
     *, deadline_at: datetime | None, now: datetime, grace_seconds: int = 0
 ) -> bool:
     """Whether ``now`` is beyond the deadline and its grace period."""
-    return deadline_at is not None and _utc(now) > _utc(deadline_at) + timedelta(
-        seconds=grace_seconds
-    )
+    if deadline_at is None:
+        return False
+    return _utc(now) - _utc(deadline_at) > timedelta(seconds=grace_seconds)
 
 
 def warning_thresholds(allowed: int | None) -> tuple[int, int] | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from proctoring.allowances.selectors import allowance_values
 from proctoring.attempts import time_math
+from proctoring.attempts.locks import loaded_allowance_values
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import RUNNING_STATUSES, is_completed_status, timeout_status
 from proctoring.courses.provider_settings import course_provider_settings
@@ -19,23 +20,40 @@ def attempt_allowances(*, exam_id: int, user_id: int) -> time_math.Allowances:
     return time_math.Allowances.from_values(allowance_values(exam_id=exam_id, user_id=user_id))
 
 
+def attempt_allowances_loaded(attempt: Attempt) -> time_math.Allowances:
+    """The learner's time allowances: those loaded with the locked attempt
+    (``attempt_lock(..., with_allowances=True)``), else read now."""
+    values = loaded_allowance_values(attempt)
+    if values is None:
+        return attempt_allowances(exam_id=attempt.exam_id, user_id=attempt.user_id)
+    return time_math.Allowances.from_values(values)
+
+
+def attempt_due_date(*, attempt: Attempt, allowances: time_math.Allowances) -> datetime | None:
+    """The learner's due date on the attempt's exam: its extension, else the exam's."""
+    return time_math.effective_due_date(exam_due_date=attempt.exam.due_date, allowances=allowances)
+
+
 def attempt_clock_at_start(
     *, attempt: Attempt, started_at: datetime, allowances: time_math.Allowances
 ) -> dict[str, Any]:
     """The clock fields an attempt gets when it starts: the exam's time limit as it is now,
-    the learner's allowed time, and the deadline."""
+    the learner's allowed time, and the deadline.
+
+    A start after the due date (the learners' actions refuse it; the Python API keeps the
+    reference's semantics and allows it) gets its start as deadline, never an earlier one.
+    """
     exam = attempt.exam
     allowed = time_math.allowed_seconds(time_limit_mins=exam.time_limit_mins, allowances=allowances)
+    deadline_at = time_math.deadline(
+        started_at=started_at,
+        allowed=allowed,
+        due_date=time_math.effective_due_date(exam_due_date=exam.due_date, allowances=allowances),
+    )
     return {
         "time_limit_mins": exam.time_limit_mins,
         "allowed_time_seconds": allowed,
-        "deadline_at": time_math.deadline(
-            started_at=started_at,
-            allowed=allowed,
-            due_date=time_math.effective_due_date(
-                exam_due_date=exam.due_date, allowances=allowances
-            ),
-        ),
+        "deadline_at": max(deadline_at, started_at) if deadline_at is not None else None,
     }
 
 

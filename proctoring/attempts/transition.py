@@ -24,16 +24,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from proctoring.attempts import statuses
 from proctoring.attempts.events import attempt_status_changed_event
-from proctoring.attempts.locks import attempts_lock_for_decline, loaded_allowance_values
+from proctoring.attempts.locks import attempts_lock_for_decline
 from proctoring.attempts.models import Attempt, AttemptHistory, new_attempt_code
 from proctoring.attempts.statuses import AttemptStatus
-from proctoring.attempts.time_math import Allowances
-from proctoring.attempts.timer import attempt_allowances, attempt_clock_at_start
+from proctoring.attempts.timer import attempt_allowances_loaded, attempt_clock_at_start
 from proctoring.core.clock import now
 from proctoring.core.events import DomainEvent, events_record
 from proctoring.courses.provider_settings import course_provider_settings
@@ -136,11 +135,8 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
         "modified": moment,
         "event_sequence": F("event_sequence") + 1,
     }
-    if target == AttemptStatus.SUBMITTED:
-        fields["completed_at"] = moment
-    if move.at_deadline:
-        fallback = Value(moment) if target == AttemptStatus.SUBMITTED else F("completed_at")
-        fields["completed_at"] = Coalesce(F("deadline_at"), fallback)
+    if target == AttemptStatus.SUBMITTED or move.at_deadline:
+        fields["completed_at"] = _completion(target, move, moment)
     if move.cascade and target == AttemptStatus.DECLINED:
         fields.update(taking_as_proctored=False, external_id=None)
     first_starts = [
@@ -150,7 +146,7 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
     ]
     for attempt in first_starts:
         clock = attempt_clock_at_start(
-            attempt=attempt, started_at=moment, allowances=_allowances(attempt)
+            attempt=attempt, started_at=moment, allowances=attempt_allowances_loaded(attempt)
         )
         Attempt.objects.filter(pk=attempt.pk).update(**fields, started_at=moment, **clock)
         _set(attempt, {"started_at": moment, **clock})
@@ -161,10 +157,8 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
         from_status = attempt.status
         writes.record(attempt.pk, from_status, target, move)
         in_memory = dict(fields, event_sequence=attempt.event_sequence + 1)
-        if move.at_deadline:
-            in_memory["completed_at"] = attempt.deadline_at or (
-                moment if target == AttemptStatus.SUBMITTED else attempt.completed_at
-            )
+        if "completed_at" in fields:
+            in_memory["completed_at"] = _completed_at(attempt, target, move, moment)
         _set(attempt, in_memory)
         writes.events.append(
             attempt_status_changed_event(
@@ -177,17 +171,32 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
         )
 
 
+def _completion(target: AttemptStatus, move: Move, moment: datetime) -> Any:
+    """``completed_at`` in SQL: the moment of a submission, or the deadline of a time-out (else
+    the moment, or the value it had); the start when that would be before the start."""
+    when: Any = Value(moment)
+    if move.at_deadline:
+        fallback = Value(moment) if target == AttemptStatus.SUBMITTED else F("completed_at")
+        when = Coalesce(F("deadline_at"), fallback)
+    return Case(When(Q(started_at__gt=when), then=F("started_at")), default=when)
+
+
+def _completed_at(
+    attempt: Attempt, target: AttemptStatus, move: Move, moment: datetime
+) -> datetime | None:
+    """``_completion`` of one attempt, in memory."""
+    when: datetime | None = moment
+    if move.at_deadline:
+        fallback = moment if target == AttemptStatus.SUBMITTED else attempt.completed_at
+        when = attempt.deadline_at or fallback
+    if when is not None and attempt.started_at is not None and attempt.started_at > when:
+        return attempt.started_at
+    return when
+
+
 def _set(attempt: Attempt, values: dict[str, Any]) -> None:
     for name, value in values.items():
         setattr(attempt, name, value)
-
-
-def _allowances(attempt: Attempt) -> Allowances:
-    """The learner's time allowances: those loaded with the locked attempt, else read now."""
-    values = loaded_allowance_values(attempt)
-    if values is None:
-        return attempt_allowances(exam_id=attempt.exam_id, user_id=attempt.user_id)
-    return Allowances.from_values(values)
 
 
 def _log(group: list[Attempt], target: AttemptStatus) -> None:

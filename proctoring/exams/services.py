@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -41,8 +41,16 @@ def _check_time_limit(time_limit_mins: Any) -> None:
 
 
 def _check_due_date(due_date: Any) -> None:
-    if due_date is not None and (not isinstance(due_date, datetime) or due_date.tzinfo is None):
+    if due_date is None:
+        return
+    if not isinstance(due_date, datetime) or due_date.tzinfo is None:
         raise InvalidExamData("due_date must be a timezone-aware datetime or None.")
+    try:
+        due_date.astimezone(UTC)
+    except OverflowError:
+        raise InvalidExamData(
+            "due_date must fall within the years 1 to 9999 once written in UTC."
+        ) from None
 
 
 def _exam_event(exam: Exam) -> DomainEvent:

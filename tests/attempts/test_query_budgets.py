@@ -3,12 +3,19 @@ once with what the change needs, its UPDATE, its history INSERT (issue 7's three
 event INSERT (the outbox's one more); the credit update leaves from the outbox after the
 commit. Counted without the test's savepoints."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from proctoring import api
+from proctoring.allowances.models import Allowance
+from proctoring.attempts.actions import attempt_act
+from proctoring.attempts.services import attempt_create
+from proctoring.core.clock import now
 from proctoring.credit.models import CreditRequirementStatus
+from proctoring.exceptions import ExamPastDue
 from proctoring.outbox.delivery import outbox_deliver
 from tests.factories import ExamFactory
 
@@ -60,3 +67,47 @@ def test_creating_an_attempt_takes_the_statements_it_needs(course, learner):
         q["sql"] for q in queries.captured_queries if q["sql"].split(" ")[0] not in CONTROL
     ]
     assert len(statements) == 5, statements
+
+
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].split(" ")[0] not in CONTROL]
+
+
+def test_a_learners_start_checks_the_due_date_in_the_same_statements(course, learner):
+    """Issue 8, item 13: the learner's start refuses a past-due exam from the exam and the
+    allowances its lock loaded: still the lock, the UPDATE, the history and event INSERTs."""
+    exam = ExamFactory(
+        course=course, content_id="due", time_limit_mins=60, due_date=now() + timedelta(days=1)
+    )
+    Allowance.objects.create(
+        exam=exam, user=learner, key="due_date_extension", value="2999-01-01T00:00:00+00:00"
+    )
+    attempt = attempt_create(exam_id=exam.pk, user_id=learner.pk)
+    with CaptureQueriesContext(connection) as queries:
+        attempt_act(attempt_id=attempt.pk, action="start", actor_id=learner.pk)
+    statements = _statements(queries)
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "UPDATE", "INSERT", "INSERT"], (
+        statements
+    )
+
+
+def test_a_learners_refused_start_of_a_past_due_exam_takes_only_its_lock(course, learner):
+    exam = ExamFactory(course=course, content_id="past", due_date=now() - timedelta(days=1))
+    attempt = attempt_create(exam_id=exam.pk, user_id=learner.pk)
+    with CaptureQueriesContext(connection) as queries, pytest.raises(ExamPastDue):
+        attempt_act(attempt_id=attempt.pk, action="start", actor_id=learner.pk)
+    assert len(_statements(queries)) == 1
+
+
+def test_a_learners_submit_in_time_takes_four_statements(course, learner):
+    """Issue 8, item 5: recognising an attempt already timed out reads nothing more for an
+    attempt that is running."""
+    exam = ExamFactory(course=course, content_id="submit", time_limit_mins=60)
+    attempt = attempt_create(exam_id=exam.pk, user_id=learner.pk)
+    attempt_act(attempt_id=attempt.pk, action="start", actor_id=learner.pk)
+    with CaptureQueriesContext(connection) as queries:
+        attempt_act(attempt_id=attempt.pk, action="submit", actor_id=learner.pk)
+    statements = _statements(queries)
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "UPDATE", "INSERT", "INSERT"], (
+        statements
+    )

@@ -103,7 +103,9 @@ def test_a_submission_after_the_deadline_and_grace_times_the_attempt_out(world, 
     history = AttemptHistory.objects.filter(attempt=attempt).last()
     assert (history.to_status, history.cause) == ("submitted", "late submission")
     again = client.post(f"/api/v1/attempts/{world.attempt.pk}/submit")
-    assert again.json()["status"] == "submitted"  # asking again changes nothing
+    # Asking again gets the same answer (issue 8, item 5) and changes nothing.
+    assert again.status_code == 409
+    assert again.json()["code"] == "deadline_passed"
     assert AttemptHistory.objects.filter(attempt=attempt).count() == 3
 
 
