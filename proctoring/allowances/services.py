@@ -15,7 +15,7 @@ from proctoring.allowances.models import Allowance
 from proctoring.allowances.ports import allowances_changed
 from proctoring.core.clock import now
 from proctoring.exams.models import Exam
-from proctoring.exceptions import AllowanceNotFound, InvalidAllowance
+from proctoring.exceptions import AllowanceNotFound, InvalidAllowance, SelfAllowance
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,24 @@ def allowance_value_clean(*, key: str, value: str) -> str:
     return value
 
 
+def check_not_self(*, user_id: int, actor_id: int | None) -> None:
+    """Nobody changes their own allowances (``SelfAllowance``): another staff member must.
+
+    A change without an actor (the Python API's, the system's) is allowed.
+    """
+    if actor_id is not None and actor_id == user_id:
+        raise SelfAllowance()
+
+
 def allowance_grant(
     *, exam: Exam, user_id: int, key: str, value: str, actor_id: int | None = None
 ) -> tuple[Allowance, bool]:
     """Grant or change the learner's allowance; return it and whether it is new.
 
-    A running attempt of the learner on the exam gets its deadline moved to match.
+    A running attempt of the learner on the exam gets its deadline moved to match. Nobody
+    grants themselves an allowance (``SelfAllowance``).
     """
+    check_not_self(user_id=user_id, actor_id=actor_id)
     clean = allowance_value_clean(key=key, value=value)
     with transaction.atomic():
         allowance, created = Allowance.objects.update_or_create(
@@ -80,7 +91,9 @@ def allowance_grant(
 
 
 def allowance_revoke(*, exam: Exam, user_id: int, key: str, actor_id: int | None = None) -> None:
-    """Revoke the learner's allowance; a running attempt's deadline moves to match."""
+    """Revoke the learner's allowance; a running attempt's deadline moves to match. Nobody
+    revokes their own allowance (``SelfAllowance``)."""
+    check_not_self(user_id=user_id, actor_id=actor_id)
     with transaction.atomic():
         deleted, _ = Allowance.objects.filter(exam=exam, user_id=user_id, key=key).delete()
         if not deleted:
@@ -112,7 +125,8 @@ def allowance_grant_bulk(
     """Grant one allowance to every (exam, user) pair, in a fixed number of queries (plus a
     few for each running attempt among them, whose deadline moves to match).
 
-    Exams outside the course and unknown users fail on their own; the rest are granted.
+    Exams outside the course, unknown users and the actor's own pairs (``self_allowance``)
+    fail on their own; the rest are granted.
     """
     clean = allowance_value_clean(key=key, value=value)
     exam_ids = list(dict.fromkeys(exam_ids))
@@ -136,6 +150,11 @@ def allowance_grant_bulk(
             elif username not in users:
                 detail = f"There is no user {username!r}."
                 results.append(BulkGrantResult(exam_id, username, False, "user_not_found", detail))
+            elif actor_id is not None and users[username] == actor_id:
+                detail = SelfAllowance.default_message
+                results.append(
+                    BulkGrantResult(exam_id, username, False, SelfAllowance.code, detail)
+                )
             else:
                 results.append(BulkGrantResult(exam_id, username, True))
                 rows.append(
@@ -156,6 +175,7 @@ def allowance_grant_bulk(
                 unique_fields=["exam", "user", "key"],
                 update_fields=["value", "modified"],
             )
-            allowances_changed(exam_ids=exams, user_ids=set(users.values()), actor_id=actor_id)
+            granted_to = {row.user_id for row in rows}
+            allowances_changed(exam_ids=exams, user_ids=granted_to, actor_id=actor_id)
     log.info("Bulk allowance %s=%s: %s granted in %s", key, clean, len(rows), course_id)
     return results
