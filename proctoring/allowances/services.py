@@ -113,6 +113,30 @@ class BulkGrantResult:
     detail: str = ""
 
 
+def _bulk_pair_refusal(
+    exam_id: int,
+    username: str,
+    *,
+    course_id: str,
+    exams: set[int],
+    users: dict[str, int],
+    actor_id: int | None,
+) -> BulkGrantResult | None:
+    """Why the pair of a bulk grant fails: an exam outside the course, an unknown user, or the
+    actor's own pair; None when it may be granted."""
+    if exam_id not in exams:
+        detail = f"There is no exam {exam_id} in course {course_id}."
+        return BulkGrantResult(exam_id, username, False, "exam_not_found", detail)
+    if username not in users:
+        detail = f"There is no user {username!r}."
+        return BulkGrantResult(exam_id, username, False, "user_not_found", detail)
+    if actor_id is not None and users[username] == actor_id:
+        return BulkGrantResult(
+            exam_id, username, False, SelfAllowance.code, SelfAllowance.default_message
+        )
+    return None
+
+
 def allowance_grant_bulk(
     *,
     course_id: str,
@@ -139,34 +163,27 @@ def allowance_grant_bulk(
     users = dict(
         get_user_model().objects.filter(username__in=usernames).values_list("username", "pk")
     )
-    results: list[BulkGrantResult] = []
-    rows: list[Allowance] = []
+    results = [
+        _bulk_pair_refusal(
+            exam_id, username, course_id=course_id, exams=exams, users=users, actor_id=actor_id
+        )
+        or BulkGrantResult(exam_id, username, True)
+        for exam_id in exam_ids
+        for username in usernames
+    ]
     moment = now()
-    for exam_id in exam_ids:
-        for username in usernames:
-            if exam_id not in exams:
-                detail = f"There is no exam {exam_id} in course {course_id}."
-                results.append(BulkGrantResult(exam_id, username, False, "exam_not_found", detail))
-            elif username not in users:
-                detail = f"There is no user {username!r}."
-                results.append(BulkGrantResult(exam_id, username, False, "user_not_found", detail))
-            elif actor_id is not None and users[username] == actor_id:
-                detail = SelfAllowance.default_message
-                results.append(
-                    BulkGrantResult(exam_id, username, False, SelfAllowance.code, detail)
-                )
-            else:
-                results.append(BulkGrantResult(exam_id, username, True))
-                rows.append(
-                    Allowance(
-                        exam_id=exam_id,
-                        user_id=users[username],
-                        key=key,
-                        value=clean,
-                        created=moment,
-                        modified=moment,
-                    )
-                )
+    rows = [
+        Allowance(
+            exam_id=result.exam_id,
+            user_id=users[result.username],
+            key=key,
+            value=clean,
+            created=moment,
+            modified=moment,
+        )
+        for result in results
+        if result.ok
+    ]
     if rows:
         with transaction.atomic():
             Allowance.objects.bulk_create(
