@@ -144,3 +144,23 @@ class ExamPastDue(ProctoringError):
     http_status = 409
     code = "exam_past_due"
     default_message = "The exam's due date has passed; it can no longer be started."
+
+
+class NotEnrolled(ProctoringError):
+    http_status = 403
+    code = "not_enrolled"
+    default_message = (
+        "Only the course's learners (and staff) take its exams: you have no role in it."
+    )
+
+
+class SelfReview(ProctoringError):
+    http_status = 403
+    code = "self_review"
+    default_message = "Nobody reviews their own attempt: another staff member must."
+
+
+class SelfAllowance(ProctoringError):
+    http_status = 403
+    code = "self_allowance"
+    default_message = "Nobody grants or revokes their own allowances: another staff member must."

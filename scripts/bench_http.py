@@ -141,7 +141,8 @@ def _make_learners(count: int, *, prefix: str) -> tuple[int, list[Learner]]:
     from django.conf import settings
 
     from proctoring import api
-    from proctoring.accounts.services import platform_claims_parse, platform_user_sync
+    from proctoring.accounts.claims import platform_claims_parse
+    from proctoring.accounts.identities import platform_user_sync
 
     exam_id = api.create_exam(
         f"course-v1:{prefix}+http",

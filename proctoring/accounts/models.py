@@ -37,7 +37,9 @@ class PlatformIdentity(TimeStampedModel):
     """Links a platform's user (JWT issuer and subject) to the local user made on first sight.
 
     ``claims_digest`` is a digest of the claims last applied, so that a request whose claims
-    did not change writes nothing.
+    did not change writes nothing. ``course_roles`` is what the identity's tokens have named,
+    course by course (``{course_id: role or null}``): a token changes a course's role only
+    when it names something else for it (see ``accounts/identities.py``).
 
     .. pii: links the platform's user id to a local user.
     """
@@ -48,6 +50,7 @@ class PlatformIdentity(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="platform_identities"
     )
     claims_digest = models.CharField(max_length=64, blank=True)
+    course_roles = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -10,12 +10,16 @@ from proctoring.allowances.services import (
     allowance_grant,
     allowance_revoke,
     allowance_value_clean,
+    check_not_self,
 )
-from proctoring.exceptions import InvalidAllowance
+from proctoring.exceptions import InvalidAllowance, SelfAllowance
 
 
 class AllowanceForm(forms.ModelForm[Allowance]):
-    """Checks the value as the API does (the same service)."""
+    """Checks the value as the API does (the same service), and that the signed-in user
+    (``actor_id``, set by the admin) is not granting themselves an allowance."""
+
+    actor_id: int | None = None
 
     class Meta:
         model = Allowance
@@ -23,6 +27,12 @@ class AllowanceForm(forms.ModelForm[Allowance]):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        user = data.get("user") or (self.instance.user if self.instance.pk else None)
+        if user is not None:
+            try:
+                check_not_self(user_id=user.pk, actor_id=self.actor_id)
+            except SelfAllowance as exc:
+                self.add_error(None, exc.message)
         if data.get("key") and data.get("value") is not None:
             try:
                 data["value"] = allowance_value_clean(key=data["key"], value=data["value"])
@@ -43,6 +53,19 @@ class AllowanceAdmin(admin.ModelAdmin[Allowance]):
     search_fields = ["user__username", "user__email", "exam__exam_name"]
     raw_id_fields = ["user", "exam"]
     actions = []  # the bulk delete would bypass the services
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        # A class made for this request (modelform_factory): the attribute is the request's own.
+        form = cast(type[AllowanceForm], super().get_form(request, obj, change=change, **kwargs))
+        form.actor_id = request.user.pk
+        return form
+
+    def has_delete_permission(self, request: HttpRequest, obj: Allowance | None = None) -> bool:
+        # Nobody revokes their own allowance (the service refuses it too).
+        own = obj is not None and obj.user_id == request.user.pk
+        return not own and super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Allowance | None = None) -> Any:
         # An existing allowance changes its value only; another key is another allowance.

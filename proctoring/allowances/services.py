@@ -16,7 +16,7 @@ from proctoring.allowances.ports import allowances_changed
 from proctoring.core.clock import now
 from proctoring.core.events import ALLOWANCE_CHANGED, DomainEvent, events_record
 from proctoring.exams.models import Exam
-from proctoring.exceptions import AllowanceNotFound, InvalidAllowance
+from proctoring.exceptions import AllowanceNotFound, InvalidAllowance, SelfAllowance
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +94,24 @@ def _allowance_event(
     )
 
 
+def check_not_self(*, user_id: int, actor_id: int | None) -> None:
+    """Nobody changes their own allowances (``SelfAllowance``): another staff member must.
+
+    A change without an actor (the Python API's, the system's) is allowed.
+    """
+    if actor_id is not None and actor_id == user_id:
+        raise SelfAllowance()
+
+
 def allowance_grant(
     *, exam: Exam, user_id: int, key: str, value: str, actor_id: int | None = None
 ) -> tuple[Allowance, bool]:
     """Grant or change the learner's allowance; return it and whether it is new.
 
-    A running attempt of the learner on the exam gets its deadline moved to match.
+    A running attempt of the learner on the exam gets its deadline moved to match. Nobody
+    grants themselves an allowance (``SelfAllowance``).
     """
+    check_not_self(user_id=user_id, actor_id=actor_id)
     clean = allowance_value_clean(key=key, value=value)
     with transaction.atomic():
         allowance, created = Allowance.objects.update_or_create(
@@ -115,7 +126,9 @@ def allowance_grant(
 
 
 def allowance_revoke(*, exam: Exam, user_id: int, key: str, actor_id: int | None = None) -> None:
-    """Revoke the learner's allowance; a running attempt's deadline moves to match."""
+    """Revoke the learner's allowance; a running attempt's deadline moves to match. Nobody
+    revokes their own allowance (``SelfAllowance``)."""
+    check_not_self(user_id=user_id, actor_id=actor_id)
     with transaction.atomic():
         deleted, _ = Allowance.objects.filter(exam=exam, user_id=user_id, key=key).delete()
         if not deleted:
@@ -138,6 +151,30 @@ class BulkGrantResult:
     detail: str = ""
 
 
+def _bulk_pair_refusal(
+    exam_id: int,
+    username: str,
+    *,
+    course_id: str,
+    exams: set[int],
+    users: dict[str, int],
+    actor_id: int | None,
+) -> BulkGrantResult | None:
+    """Why the pair of a bulk grant fails: an exam outside the course, an unknown user, or the
+    actor's own pair; None when it may be granted."""
+    if exam_id not in exams:
+        detail = f"There is no exam {exam_id} in course {course_id}."
+        return BulkGrantResult(exam_id, username, False, "exam_not_found", detail)
+    if username not in users:
+        detail = f"There is no user {username!r}."
+        return BulkGrantResult(exam_id, username, False, "user_not_found", detail)
+    if actor_id is not None and users[username] == actor_id:
+        return BulkGrantResult(
+            exam_id, username, False, SelfAllowance.code, SelfAllowance.default_message
+        )
+    return None
+
+
 def allowance_grant_bulk(
     *,
     course_id: str,
@@ -150,7 +187,8 @@ def allowance_grant_bulk(
     """Grant one allowance to every (exam, user) pair, in a fixed number of queries (plus a
     few for each running attempt among them, whose deadline moves to match).
 
-    Exams outside the course and unknown users fail on their own; the rest are granted.
+    Exams outside the course, unknown users and the actor's own pairs (``self_allowance``)
+    fail on their own; the rest are granted.
     """
     clean = allowance_value_clean(key=key, value=value)
     exam_ids = list(dict.fromkeys(exam_ids))
@@ -167,49 +205,55 @@ def allowance_grant_bulk(
     users = dict(
         get_user_model().objects.filter(username__in=usernames).values_list("username", "pk")
     )
-    results: list[BulkGrantResult] = []
-    rows: list[Allowance] = []
+    results = [
+        _bulk_pair_refusal(
+            exam_id, username, course_id=course_id, exams=exams, users=users, actor_id=actor_id
+        )
+        or BulkGrantResult(exam_id, username, True)
+        for exam_id in exam_ids
+        for username in usernames
+    ]
     moment = now()
-    for exam_id in exam_ids:
-        for username in usernames:
-            if exam_id not in exams:
-                detail = f"There is no exam {exam_id} in course {course_id}."
-                results.append(BulkGrantResult(exam_id, username, False, "exam_not_found", detail))
-            elif username not in users:
-                detail = f"There is no user {username!r}."
-                results.append(BulkGrantResult(exam_id, username, False, "user_not_found", detail))
-            else:
-                results.append(BulkGrantResult(exam_id, username, True))
-                rows.append(
-                    Allowance(
-                        exam_id=exam_id,
-                        user_id=users[username],
-                        key=key,
-                        value=clean,
-                        created=moment,
-                        modified=moment,
-                    )
-                )
+    rows = [
+        Allowance(
+            exam_id=result.exam_id,
+            user_id=users[result.username],
+            key=key,
+            value=clean,
+            created=moment,
+            modified=moment,
+        )
+        for result in results
+        if result.ok
+    ]
     if rows:
-        with transaction.atomic():
-            Allowance.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["exam", "user", "key"],
-                update_fields=["value", "modified"],
-            )
-            allowances_changed(exam_ids=exams, user_ids=set(users.values()), actor_id=actor_id)
-            events_record(
-                [
-                    _allowance_event(
-                        exam=exams_by_id[row.exam_id],
-                        user_id=row.user_id,
-                        key=key,
-                        value=clean,
-                        actor_id=actor_id,
-                    )
-                    for row in rows
-                ]
-            )
+        _bulk_write(rows, exams=exams_by_id, key=key, value=clean, actor_id=actor_id)
     log.info("Bulk allowance %s=%s: %s granted in %s", key, clean, len(rows), course_id)
     return results
+
+
+def _bulk_write(
+    rows: list[Allowance], *, exams: dict[int, Exam], key: str, value: str, actor_id: int | None
+) -> None:
+    """Store a bulk grant's allowances, move the running deadlines, record the events."""
+    with transaction.atomic():
+        Allowance.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["exam", "user", "key"],
+            update_fields=["value", "modified"],
+        )
+        granted_to = {row.user_id for row in rows}
+        allowances_changed(exam_ids=set(exams), user_ids=granted_to, actor_id=actor_id)
+        events_record(
+            [
+                _allowance_event(
+                    exam=exams[row.exam_id],
+                    user_id=row.user_id,
+                    key=key,
+                    value=value,
+                    actor_id=actor_id,
+                )
+                for row in rows
+            ]
+        )

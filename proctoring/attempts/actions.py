@@ -30,6 +30,7 @@ from proctoring.attempts.timer import attempt_allowances_loaded, attempt_due_dat
 from proctoring.attempts.transition import Move, attempts_transition
 from proctoring.core.clock import now
 from proctoring.core.events import events_record
+from proctoring.courses.selectors import course_role_is_member
 from proctoring.exams.selectors import exam_get
 from proctoring.exceptions import (
     AttemptActionNotAllowed,
@@ -39,6 +40,8 @@ from proctoring.exceptions import (
     ExamNotActive,
     ExamPastDue,
     InvalidAttemptStatus,
+    NotEnrolled,
+    SelfReview,
     StudentExamAttemptDoesNotExistsException,
 )
 
@@ -73,9 +76,16 @@ def attempt_create_for_learner(
 ) -> Attempt:
     """The learner creates its attempt on an active exam, and may start the clock at once.
 
-    Only a proctored exam can be taken as proctored.
+    Only the course's members take its exams (``NotEnrolled`` for anyone else; the Python
+    API's ``create_exam_attempt`` does not ask, as in the reference). Only a proctored exam
+    can be taken as proctored.
     """
     exam = exam_get(exam_id=exam_id)
+    if not course_role_is_member(user_id=user_id, course_id=exam.course_id):
+        raise NotEnrolled(
+            f"You are not enrolled in {exam.course_id!r}: only its learners (and staff) take "
+            f"its exams."
+        )
     if not exam.is_active:
         raise ExamNotActive(f"Exam {exam_id} is not active.")
     with transaction.atomic():
@@ -150,7 +160,11 @@ def _act_locked(attempt: Attempt, action: str, actor_id: int) -> AttemptDeadline
 
 
 def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Attempt:
-    """Course staff give a completed attempt a verdict: verified, rejected or second review."""
+    """Course staff give a completed attempt a verdict: verified, rejected or second review.
+
+    Nobody reviews their own attempt (``SelfReview``), course or global staff alike; a review
+    without an actor (the system's) is allowed.
+    """
     target = statuses.parse_status(status)
     if target is None or target not in REVIEW_STATUSES:
         raise InvalidAttemptStatus(
@@ -159,6 +173,8 @@ def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Att
     rule = next(rule for rule in STAFF_ACTIONS.values() if rule.to_status == target)
     with transaction.atomic():
         attempt = attempt_lock_current(attempt_id=attempt_id)
+        if actor_id is not None and attempt.user_id == actor_id:
+            raise SelfReview(f"Attempt {attempt_id} is your own: another staff member reviews it.")
         if attempt.status not in rule.sources:
             raise AttemptActionNotAllowed(
                 f"An attempt that is {attempt.status} cannot be reviewed: it must be one of "

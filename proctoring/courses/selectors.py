@@ -19,6 +19,11 @@ def course_role_is_staff(*, user: AbstractBaseUser | AnonymousUser, course_id: s
     ).exists()
 
 
+def course_role_is_member(*, user_id: int, course_id: str) -> bool:
+    """Whether the user is enrolled in the course: any role in it (learner, staff, instructor)."""
+    return CourseRole.objects.filter(user_id=user_id, course_id=course_id).exists()
+
+
 def course_get(*, course_id: str) -> Course:
     """The course, or ``CourseNotFound``."""
     course = Course.objects.filter(course_id=course_id).first()

@@ -23,14 +23,10 @@ from django.dispatch import receiver
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from proctoring.accounts.claims import InvalidClaims, platform_claims_parse
+from proctoring.accounts.identities import platform_user_sync
 from proctoring.accounts.models import ApiKey
-from proctoring.accounts.services import (
-    KEY_PREFIX,
-    InvalidClaims,
-    api_key_authenticate,
-    platform_claims_parse,
-    platform_user_sync,
-)
+from proctoring.accounts.services import KEY_PREFIX, api_key_authenticate
 
 HS256 = "HS256"
 RS256 = "RS256"
@@ -175,9 +171,9 @@ class JWTAuthentication(authentication.BaseAuthentication):
             parsed = platform_claims_parse(
                 payload=claims, issuer=settings.PROCTORING_JWT_ISSUER or ""
             )
+            user = platform_user_sync(claims=parsed)
         except InvalidClaims as exc:
             raise _fail(str(exc), "invalid_claims") from exc
-        user = platform_user_sync(claims=parsed)
         if not user.is_active:
             raise _fail("This user is inactive.", "user_inactive")
         return user, PlatformToken(claims)

@@ -19,6 +19,7 @@ from proctoring.attempts.actions import attempt_act, attempt_create_for_learner
 from proctoring.attempts.expiry import CAUSE_DUE_DATE, attempts_expire
 from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.services import attempt_create, attempt_update_status
+from proctoring.courses.services import course_role_grant
 from proctoring.credit.models import CreditRequirementStatus
 from proctoring.exceptions import AttemptDeadlinePassed, ProctoringError
 from proctoring.jobs import JOBS
@@ -57,6 +58,11 @@ def extend(exam, user, moment) -> None:
 
 @pytest.mark.parametrize("allow_timed_out", [False, True])
 @pytest.mark.parametrize("first", ["the expiry job", "the submission"])
+def enroll(exam, learner):
+    """The learner's enrollment in the exam's course (a learner creates attempts only there)."""
+    course_role_grant(course_id=exam.course_id, user_id=learner.pk, role="learner")
+
+
 def test_a_submission_after_the_grace_period_is_refused_whoever_came_first(
     exam, learner, clock, settings, first, allow_timed_out
 ):
@@ -137,6 +143,7 @@ def test_a_learner_starts_an_exam_a_microsecond_before_its_due_date(exam, learne
 def test_creating_and_starting_a_past_due_exam_at_once_is_refused_and_creates_nothing(
     exam, learner, clock
 ):
+    enroll(exam, learner)
     exam.due_date = T0 - timedelta(hours=1)
     exam.save()
     with pytest.raises(ProctoringError) as refused:
@@ -147,6 +154,7 @@ def test_creating_and_starting_a_past_due_exam_at_once_is_refused_and_creates_no
 
 
 def test_the_learners_extension_lets_it_start_after_the_exams_due_date(exam, learner, clock):
+    enroll(exam, learner)
     exam.due_date = T0 - timedelta(hours=1)
     exam.save()
     extend(exam, learner, T0 + timedelta(hours=2))

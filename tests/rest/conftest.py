@@ -58,7 +58,8 @@ def api():
 
 @dataclass
 class World:
-    """Course A with its staff, an exam and the learner's attempt; course B with its staff."""
+    """Course A with its two learners, its staff, an exam and the learner's attempt; course B
+    with its staff (neither learner is enrolled in B)."""
 
     course: Any
     exam: Any
@@ -81,6 +82,8 @@ def world(db) -> World:
     other_exam = ExamFactory(course=other_course, content_id="final", exam_name="Final")
     learner = UserFactory(username="alice", email="alice@example.org")
     other_learner = UserFactory(username="bob", email="bob@example.org")
+    CourseRoleFactory(user=learner, course=course, role="learner")
+    CourseRoleFactory(user=other_learner, course=course, role="learner")
     staff = UserFactory(username="carol")
     CourseRoleFactory(user=staff, course=course, role="staff")
     other_staff = UserFactory(username="dave")

@@ -2,15 +2,11 @@
 
 import pytest
 
-from proctoring.accounts import services
+from proctoring.accounts import identities
+from proctoring.accounts.claims import platform_claims_parse
+from proctoring.accounts.identities import platform_user_sync
 from proctoring.accounts.models import PlatformIdentity
-from proctoring.accounts.services import (
-    InvalidClaims,
-    api_key_authenticate,
-    api_key_create,
-    platform_claims_parse,
-    platform_user_sync,
-)
+from proctoring.accounts.services import api_key_authenticate, api_key_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,23 +17,24 @@ def _claims(**extra):
 
 
 def test_an_identity_made_by_a_concurrent_request_is_used(monkeypatch):
-    def racing(wanted, claims):
+    def racing(username):
         other = UserFactory(username="racer")
         PlatformIdentity.objects.create(issuer="iss", subject="s-1", user=other)
-        return "racer"  # now taken: our insert fails, and the other request's identity wins
+        return True  # free when checked: our insert fails, and the other request's identity wins
 
-    monkeypatch.setattr(services, "_free_username", racing)
+    monkeypatch.setattr(identities, "_username_is_free", racing)
+    monkeypatch.setattr(identities, "username_candidates", lambda claims: ["racer"])
     user = platform_user_sync(claims=_claims(email="r@example.org"))
     assert user.username == "racer"
     assert user.email == "r@example.org"
 
 
-def test_a_username_taken_meanwhile_asks_the_caller_to_retry(monkeypatch):
+def test_a_username_taken_meanwhile_falls_back_to_the_unique_name(monkeypatch):
     UserFactory(username="taken")
-    monkeypatch.setattr(services, "_free_username", lambda wanted, claims: "taken")
-    with pytest.raises(InvalidClaims, match="try again"):
-        platform_user_sync(claims=_claims())
-    assert not PlatformIdentity.objects.exists()
+    monkeypatch.setattr(identities, "_username_is_free", lambda username: True)
+    user = platform_user_sync(claims=_claims(preferred_username="taken"))
+    assert user.username == f"taken-{identities.identity_hash('iss', 's-1')[:8]}"
+    assert PlatformIdentity.objects.get().user == user
 
 
 def test_unchanged_claims_cost_one_query(django_assert_num_queries):

@@ -39,7 +39,7 @@ def test_the_poll_of_a_started_attempt_reads_its_stored_deadline(world):
 
 
 def test_the_poll_of_a_started_attempt_takes_2_queries_with_a_jwt(world, django_assert_num_queries):
-    token = mint("alice-9", preferred_username="alice9")
+    token = mint("alice-9", preferred_username="alice9", course_roles={COURSE_ID: "learner"})
     client = client_for(world, "anonymous")
     created = client.post(
         "/api/v1/attempts",
@@ -252,7 +252,7 @@ def test_the_learners_submit_with_a_jwt_takes_5_statements_and_the_commit(world)
     """Authentication (the identity and its user), the attempt read and locked once, its
     UPDATE, its history INSERT and its event INSERT; the credit update leaves from the outbox
     after the commit."""
-    token = mint("alice-9", preferred_username="alice9")
+    token = mint("alice-9", preferred_username="alice9", course_roles={COURSE_ID: "learner"})
     client = client_for(world, "anonymous")
     created = client.post(
         "/api/v1/attempts",

@@ -43,7 +43,11 @@ def test_course_staff_list_grant_and_revoke_roles(world):
     client = client_for(world, "staff")
     roles = f"/api/v1/courses/{COURSE_ID}/roles"
     listed = client.get(roles).json()
-    assert [(r["username"], r["role"]) for r in listed["results"]] == [("carol", "staff")]
+    assert [(r["username"], r["role"]) for r in listed["results"]] == [
+        ("alice", "learner"),
+        ("bob", "learner"),
+        ("carol", "staff"),
+    ]
     granted = client.put(f"{roles}/alice", {"role": "instructor"}, format="json")
     assert granted.status_code == 200
     assert granted.json() == {

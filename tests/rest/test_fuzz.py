@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks as sc
 from schemathesis.specs.openapi import checks as oc
 
-from proctoring.accounts.services import platform_claims_parse, platform_user_sync
+from proctoring.accounts.claims import platform_claims_parse
+from proctoring.accounts.identities import platform_user_sync
 from proctoring.attempts.services import attempt_create
 from tests.rest.conftest import COURSE_ID, JWT_ISSUER, mint
 
