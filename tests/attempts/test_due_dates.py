@@ -51,6 +51,11 @@ def extend(exam, user, moment) -> None:
     Allowance.objects.create(exam=exam, user=user, key=DUE, value=moment.isoformat())
 
 
+def enroll(exam, learner):
+    """The learner's enrollment in the exam's course (a learner creates attempts only there)."""
+    course_role_grant(course_id=exam.course_id, user_id=learner.pk, role="learner")
+
+
 # ---------------------------------------------------------------------------------------------
 # Item 5: one answer to a submission after the grace period, whoever came first
 # ---------------------------------------------------------------------------------------------
@@ -58,11 +63,6 @@ def extend(exam, user, moment) -> None:
 
 @pytest.mark.parametrize("allow_timed_out", [False, True])
 @pytest.mark.parametrize("first", ["the expiry job", "the submission"])
-def enroll(exam, learner):
-    """The learner's enrollment in the exam's course (a learner creates attempts only there)."""
-    course_role_grant(course_id=exam.course_id, user_id=learner.pk, role="learner")
-
-
 def test_a_submission_after_the_grace_period_is_refused_whoever_came_first(
     exam, learner, clock, settings, first, allow_timed_out
 ):
