@@ -20,6 +20,8 @@ from django.db import close_old_connections, connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
+from proctoring.ops.jobruns import job_run_record
+
 log = logging.getLogger(__name__)
 
 
@@ -71,14 +73,23 @@ class JobRunner:
         self._thread.join(timeout)
 
     def run_once(self, jobs: tuple[Job, ...] | None = None) -> int:
-        """Run the jobs once each; a failed job is logged and counts 0."""
+        """Run the jobs once each; a failed job is logged and counts 0.
+
+        Each run is recorded (docs/operations.md): its duration and outcome as metrics, its
+        last success or failure in the database, where readiness reads it.
+        """
         done = 0
         for job in jobs if jobs is not None else self.jobs:
             close_old_connections()
+            started = time.monotonic()
+            error: Exception | None = None
             try:
                 done += job.run()
-            except Exception:  # the loop must outlive a failed run; the next one retries
+            except Exception as exc:  # the loop must outlive a failed run; the next one retries
+                error = exc
                 log.exception("The %s job failed", job.label)
+            try:
+                job_run_record(job.label, seconds=time.monotonic() - started, error=error)
             finally:
                 close_old_connections()
         return done
