@@ -36,7 +36,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
-class JsonLogger(Logger):  # type: ignore[misc]
+class JsonLogger(Logger):
     """gunicorn's logger with JSON lines; the access line has named fields."""
 
     def setup(self, cfg: Any) -> None:
