@@ -51,6 +51,21 @@ JOBS: tuple[Job, ...] = (
     ),
 )
 
+
+def job_run_recorded(job: Job) -> int:
+    """Run the job once and record the run (docs/operations.md): its duration and outcome as
+    metrics, its last success or failure in the database, where readiness reads it. The job's
+    error, if any, goes on to the caller."""
+    started = time.monotonic()
+    try:
+        done = job.run()
+    except Exception as exc:
+        job_run_record(job.label, seconds=time.monotonic() - started, error=exc)
+        raise
+    job_run_record(job.label, seconds=time.monotonic() - started)
+    return done
+
+
 _lock = threading.Lock()
 _runner: JobRunner | None = None
 
@@ -73,23 +88,14 @@ class JobRunner:
         self._thread.join(timeout)
 
     def run_once(self, jobs: tuple[Job, ...] | None = None) -> int:
-        """Run the jobs once each; a failed job is logged and counts 0.
-
-        Each run is recorded (docs/operations.md): its duration and outcome as metrics, its
-        last success or failure in the database, where readiness reads it.
-        """
+        """Run the jobs once each; a failed job is logged and counts 0."""
         done = 0
         for job in jobs if jobs is not None else self.jobs:
             close_old_connections()
-            started = time.monotonic()
-            error: Exception | None = None
             try:
-                done += job.run()
-            except Exception as exc:  # the loop must outlive a failed run; the next one retries
-                error = exc
+                done += job_run_recorded(job)
+            except Exception:  # the loop must outlive a failed run; the next one retries
                 log.exception("The %s job failed", job.label)
-            try:
-                job_run_record(job.label, seconds=time.monotonic() - started, error=error)
             finally:
                 close_old_connections()
         return done

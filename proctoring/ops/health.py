@@ -83,7 +83,8 @@ def check_jobs() -> None:
             when = f"at {since:%Y-%m-%dT%H:%M:%SZ}" if last.get(job.label) else "never"
             late.append(f"the {job.label} job last succeeded {when} (allowed: {allowed})")
     if late:
-        raise CheckFailed("; ".join(late).capitalize() + ".")
+        message = "; ".join(late)
+        raise CheckFailed(f"{message[0].upper()}{message[1:]}.")
 
 
 def readiness_checks() -> list[tuple[str, Callable[[], None]]]:

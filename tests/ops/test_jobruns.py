@@ -4,8 +4,10 @@ the job's last success (or failure) in the database, where every process reads i
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
 
 from proctoring.attempts.tasks import expire_attempts
@@ -70,3 +72,22 @@ def test_recording_a_run_survives_a_database_outage(clock):
     with connection.execute_wrapper(refuse):
         job_run_record("expiry", seconds=0.1)
     assert not JobHeartbeat.objects.filter(job="expiry").exists()
+
+
+@pytest.mark.django_db
+def test_run_jobs_runs_each_job_once_and_records_it_for_cron(clock):
+    out = StringIO()
+    call_command("run_jobs", stdout=out)
+    assert out.getvalue() == "The expiry job did 0.\n"
+    assert JobHeartbeat.objects.get(job="expiry").last_success_at == T0
+
+
+@pytest.mark.django_db
+def test_run_jobs_fails_when_a_job_fails_and_records_the_failure(clock, monkeypatch):
+    def fail() -> int:
+        raise RuntimeError("lock timeout")
+
+    monkeypatch.setattr("proctoring.attempts.expiry.attempts_expire_overdue", fail)
+    with pytest.raises(CommandError, match="The expiry job failed: RuntimeError: lock timeout"):
+        call_command("run_jobs", "--job", "expiry", stdout=StringIO())
+    assert JobHeartbeat.objects.get(job="expiry").last_failure_at == T0
