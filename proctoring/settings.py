@@ -63,12 +63,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Off unless PROCTORING_QUERY_COUNT_HEADER is true: then X-Query-Count (benchmarks).
+    "proctoring.core.middleware.QueryCountHeaderMiddleware",
     # Request ids, one log line per request (docs/operations.md#logs).
     "proctoring.ops.logs.RequestLogMiddleware",
     # Request latency histograms per route (docs/operations.md#metrics): Before first, After last.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    # Off unless PROCTORING_QUERY_COUNT_HEADER is true: then X-Query-Count (benchmarks).
-    "proctoring.core.middleware.QueryCountHeaderMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's, Swagger UI's) straight from the packages: no web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
