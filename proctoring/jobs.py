@@ -20,6 +20,7 @@ from django.db import close_old_connections, connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
+from proctoring.ops.jobruns import job_run_record
 from proctoring.outbox.wakeup import delivery_listen, delivery_unlisten
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,20 @@ def job_named(label: str) -> Job:
     return next(job for job in JOBS if job.label == label)
 
 
+def job_run_recorded(job: Job) -> int:
+    """Run the job once and record the run (docs/operations.md): its duration and outcome as
+    metrics, its last success or failure in the database, where readiness reads it. The job's
+    error, if any, goes on to the caller."""
+    started = time.monotonic()
+    try:
+        done = job.run()
+    except Exception as exc:
+        job_run_record(job.label, seconds=time.monotonic() - started, error=exc)
+        raise
+    job_run_record(job.label, seconds=time.monotonic() - started)
+    return done
+
+
 _lock = threading.Lock()
 _runner: JobRunner | None = None
 
@@ -100,7 +115,7 @@ class JobRunner:
         for job in jobs if jobs is not None else self.jobs:
             close_old_connections()
             try:
-                done += job.run()
+                done += job_run_recorded(job)
             except Exception:  # the loop must outlive a failed run; the next one retries
                 log.exception("The %s job failed", job.label)
             finally:

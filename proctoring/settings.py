@@ -58,12 +58,18 @@ INSTALLED_APPS = [
     "proctoring.accounts",
     "proctoring.rest",
     "proctoring.outbox",
+    "proctoring.ops",
     "proctoring.devtools",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
     # Off unless PROCTORING_QUERY_COUNT_HEADER is true: then X-Query-Count (benchmarks).
     "proctoring.core.middleware.QueryCountHeaderMiddleware",
+    # Request ids, one log line per request (docs/operations.md#logs).
+    "proctoring.ops.logs.RequestLogMiddleware",
+    # Request latency histograms per route (docs/operations.md#metrics): Before first, After last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's, Swagger UI's) straight from the packages: no web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -74,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "proctoring.jobs.InProcessJobsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "proctoring.urls"
@@ -216,14 +223,67 @@ CELERY_TIMEZONE = "UTC"
 # production (it costs little, but tells the outside about the service's queries).
 PROCTORING_QUERY_COUNT_HEADER = env_bool("PROCTORING_QUERY_COUNT_HEADER", False)
 
-LOGGING = {
+# --- Operations (docs/operations.md): logs, health, metrics, HTTPS, personal data ----------------
+# Logs go to stdout, one JSON object a line ("json", the default unless DEBUG) or readable
+# lines ("console"), Django's own included: a 500 is logged with its traceback in every setting.
+PROCTORING_LOG_FORMAT = env_str("PROCTORING_LOG_FORMAT", "console" if DEBUG else "json")
+if PROCTORING_LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured(
+        f"PROCTORING_LOG_FORMAT must be json or console, got {PROCTORING_LOG_FORMAT!r}"
+    )
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "structured": {"()": "proctoring.ops.logs.formatter", "output": PROCTORING_LOG_FORMAT},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "structured",
+        },
+    },
+    "root": {"handlers": ["stdout"], "level": "WARNING"},
     "loggers": {
-        "proctoring": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "proctoring": {"level": LOG_LEVEL},
+        # Django's loggers print through the one handler (not its DEBUG-only console, nor
+        # mail_admins); 4xx answers are in the request line, 5xx come with their traceback.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"level": "ERROR"},
     },
 }
+
+# Readiness (/health/ready): a job is late when its last success is older than this many of
+# its intervals (0: do not check the jobs).
+PROCTORING_READY_JOB_INTERVALS = env_int("PROCTORING_READY_JOB_INTERVALS", 3, minimum=0)
+
+# /metrics: a bearer token, and/or addresses or networks allowed without it. With neither, the
+# metrics are open only when DEBUG is on.
+PROCTORING_METRICS_TOKEN = env_str("PROCTORING_METRICS_TOKEN")
+PROCTORING_METRICS_ALLOWED_IPS = env_list("PROCTORING_METRICS_ALLOWED_IPS", [])
+
+# HTTPS: behind TLS, PROCTORING_HTTPS=true redirects plain HTTP (but the health and metrics
+# paths, which probes call inside the network), sends HSTS and marks cookies secure.
+PROCTORING_HTTPS = env_bool("PROCTORING_HTTPS", False)
+SECURE_SSL_REDIRECT = PROCTORING_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+SECURE_HSTS_SECONDS = (
+    env_int("PROCTORING_HSTS_SECONDS", 31_536_000, minimum=0) if PROCTORING_HTTPS else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PROCTORING_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("PROCTORING_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = PROCTORING_HTTPS
+CSRF_COOKIE_SECURE = PROCTORING_HTTPS
+# A proxy that ends TLS tells the scheme in X-Forwarded-Proto; trust it only when it strips the
+# header from clients (gunicorn's forwarded_allow_ips does the same for `proctoring serve`).
+if env_bool("PROCTORING_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Personal data: learners whose attempts are all completed and older than this many days are
+# retired by `proctoring anonymize_attempts` (0: keep them; the command then needs --days).
+PROCTORING_RETENTION_DAYS = env_int("PROCTORING_RETENTION_DAYS", 0, minimum=0)
 
 
 # --- REST API v1 (issue #3): authentication, errors, OpenAPI ------------------------------------

@@ -11,6 +11,8 @@ def health(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    # Operations (docs/operations.md): /health/live, /health/ready, /metrics.
+    path("", include("proctoring.ops.urls")),
     # REST API v1 (issue #3), its OpenAPI schema and Swagger UI, and the browsable API's login.
     path("api/v1/", include("proctoring.rest.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -11,3 +11,7 @@ PROCTORING_JOBS = "off"
 # a transaction that may still commit; tests/outbox/test_outbox.py tests that wait with its own
 # value.
 PROCTORING_OUTBOX_GAP_SECONDS = 0
+
+# Quiet tests: the request lines of every test client call are not printed (tests that check
+# them turn them on).
+LOGGING["loggers"]["proctoring.requests"] = {"level": "WARNING"}  # noqa: F405

@@ -58,6 +58,7 @@ def test_default_database_is_a_sqlite_file_in_the_data_folder(tmp_path):
         ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be an integer"),
         ({"PROCTORING_BACKENDS": '{"null": {}}'}, "must name its default provider"),
         ({"PROCTORING_SETTINGS": "[]"}, "PROCTORING_SETTINGS must be a JSON object"),
+        ({"PROCTORING_LOG_FORMAT": "xml"}, "PROCTORING_LOG_FORMAT must be json or console"),
     ],
 )
 def test_bad_configuration_fails_loudly_at_startup(tmp_path, env, message):

@@ -6,7 +6,7 @@ it is matched as a path, so the routes under a course come before the course its
 
 from django.urls import path, register_converter
 
-from proctoring.rest.v1 import allowances, attempts, courses, exams
+from proctoring.rest.v1 import allowances, attempts, courses, exams, users
 
 
 class IdConverter:
@@ -90,6 +90,8 @@ urlpatterns = [
         attempts.AttemptResumeApi.as_view(),
         name="attempt-resume",
     ),
+    # Users: retirement of personal data (platforms).
+    path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),
     # Under a course.
     path(f"{C}/roles", courses.CourseRoleListApi.as_view(), name="course-role-list"),
     path(f"{C}/roles/<name:username>", courses.CourseRoleApi.as_view(), name="course-role"),

@@ -143,6 +143,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         },
     ),
     ("course-attempt-list", "GET"): Row(_course("/attempts"), STAFF_ONLY),
+    ("user-retire", "POST"): Row(
+        lambda w: "/api/v1/users/bob/retire", (401, 403, 403, 403, 403, 200, 200)
+    ),
 }
 
 
