@@ -111,6 +111,7 @@ def test_a_job_that_never_ran_is_late_once_the_process_is_up_for_three_intervals
     client, db, clock, settings, monkeypatch
 ):
     settings.PROCTORING_EXPIRY_INTERVAL_SECONDS = 30
+    settings.PROCTORING_OUTBOX_INTERVAL_SECONDS = 30
     monkeypatch.setattr(health, "PROCESS_STARTED", T0 - timedelta(seconds=60))
     assert client.get("/health/ready").status_code == 200
     monkeypatch.setattr(health, "PROCESS_STARTED", T0 - timedelta(seconds=91))

@@ -55,7 +55,7 @@ def test_a_failing_celery_task_records_a_failure(clock, monkeypatch):
     def fail() -> int:
         raise RuntimeError("lock timeout")
 
-    monkeypatch.setattr("proctoring.attempts.tasks.attempts_expire_overdue", fail)
+    monkeypatch.setattr("proctoring.attempts.tasks.attempts_expire", fail)
     expire_attempts.apply()
     heartbeat = JobHeartbeat.objects.get(job="expiry")
     assert heartbeat.last_success_at is None
@@ -78,7 +78,7 @@ def test_recording_a_run_survives_a_database_outage(clock):
 def test_run_jobs_runs_each_job_once_and_records_it_for_cron(clock):
     out = StringIO()
     call_command("run_jobs", stdout=out)
-    assert out.getvalue() == "The expiry job did 0.\n"
+    assert out.getvalue() == "The expiry job did 0.\nThe outbox job did 0.\n"
     assert JobHeartbeat.objects.get(job="expiry").last_success_at == T0
 
 
@@ -87,7 +87,7 @@ def test_run_jobs_fails_when_a_job_fails_and_records_the_failure(clock, monkeypa
     def fail() -> int:
         raise RuntimeError("lock timeout")
 
-    monkeypatch.setattr("proctoring.attempts.expiry.attempts_expire_overdue", fail)
+    monkeypatch.setattr("proctoring.attempts.expiry.attempts_expire", fail)
     with pytest.raises(CommandError, match="The expiry job failed: RuntimeError: lock timeout"):
         call_command("run_jobs", "--job", "expiry", stdout=StringIO())
     assert JobHeartbeat.objects.get(job="expiry").last_failure_at == T0

@@ -11,17 +11,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from proctoring.accounts.claims import platform_claims_parse
+from proctoring.accounts.identities import platform_user_sync
 from proctoring.accounts.models import ApiKey, PlatformIdentity
 from proctoring.accounts.retirement import RETIRED_PREFIX, retired_username, user_retire
-from proctoring.accounts.services import (
-    api_key_create,
-    platform_claims_parse,
-    platform_user_sync,
-)
+from proctoring.accounts.services import api_key_create
 from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.services import attempt_create, attempt_update_status
 from proctoring.credit.models import CreditRequirementStatus
 from proctoring.exceptions import UserNotFoundException
+from tests.conftest import committed
 from tests.factories import CourseRoleFactory, UserFactory
 from tests.rest.conftest import client_for
 
@@ -58,7 +57,7 @@ def test_retiring_removes_the_personal_data_and_keeps_attempts_history_and_credi
     user, _ = platform_learner()
     user.last_name = "Liddell"
     user.save()
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         attempt = submitted_attempt(exam, user)
     history = list(AttemptHistory.objects.filter(attempt=attempt).values_list("to_status"))
     retirement = user_retire(username="alice")
