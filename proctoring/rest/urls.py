@@ -6,7 +6,7 @@ it is matched as a path, so the routes under a course come before the course its
 
 from django.urls import path, register_converter
 
-from proctoring.rest.v1 import allowances, attempts, courses, exams, users
+from proctoring.rest.v1 import allowances, attempts, courses, exams, users, webhooks
 
 
 class IdConverter:
@@ -46,6 +46,8 @@ register_converter(NameConverter, "name")
 app_name = "v1"
 
 C = "courses/<course_id:course_id>"
+
+W = "webhooks/<id:subscription_id>"
 
 urlpatterns = [
     # Attempts: the learner's own, then course staff's actions on one.
@@ -92,6 +94,41 @@ urlpatterns = [
     ),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),
+    path("webhooks", webhooks.WebhookListCreateApi.as_view(), name="webhook-list"),
+    path(
+        "webhooks/<id:subscription_id>", webhooks.WebhookDetailApi.as_view(), name="webhook-detail"
+    ),
+    path(
+        "webhooks/<id:subscription_id>/pause",
+        webhooks.WebhookPauseApi.as_view(),
+        name="webhook-pause",
+    ),
+    path(
+        "webhooks/<id:subscription_id>/resume",
+        webhooks.WebhookResumeApi.as_view(),
+        name="webhook-resume",
+    ),
+    path(
+        "webhooks/<id:subscription_id>/rotate-secret",
+        webhooks.WebhookRotateSecretApi.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "webhooks/<id:subscription_id>/replay",
+        webhooks.WebhookReplayApi.as_view(),
+        name="webhook-replay",
+    ),
+    path(
+        "webhooks/<id:subscription_id>/deliveries",
+        webhooks.WebhookDeliveryListApi.as_view(),
+        name="webhook-delivery-list",
+    ),
+    path(
+        "webhooks/<id:subscription_id>/deliveries/<id:delivery_id>/retry",
+        webhooks.WebhookDeliveryRetryApi.as_view(),
+        name="webhook-delivery-retry",
+    ),
+    path("events/backlog", webhooks.EventBacklogApi.as_view(), name="event-backlog"),
     # Under a course.
     path(f"{C}/roles", courses.CourseRoleListApi.as_view(), name="course-role-list"),
     path(f"{C}/roles/<name:username>", courses.CourseRoleApi.as_view(), name="course-role"),

@@ -12,11 +12,15 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from proctoring.accounts.models import ApiKey
 from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.services import attempt_update_status
 from proctoring.attempts.time_changes import attempt_pause
+from proctoring.core.clock import now
 from proctoring.courses.models import CourseRole
+from proctoring.outbox.models import Delivery, Event, Subscription
+from proctoring.outbox.webhooks import secret_new
 from tests.factories import ExamFactory
 from tests.rest.conftest import World, client_for
 
@@ -71,8 +75,29 @@ def _start_and_pause(w: World) -> None:
     attempt_pause(attempt_id=w.attempt.pk, actor_id=None, reason="set up")
 
 
+def _webhook(w: World) -> None:
+    """A subscription of the service account (global staff see every one)."""
+    owner = ApiKey.objects.get(name="lms").user
+    subscription = Subscription.objects.create(
+        id=4242,
+        kind="webhook",
+        name="lms",
+        url="http://127.0.0.1:9/hooks",
+        owner=owner,
+        secret=secret_new(),
+    )
+    event = Event.objects.create(type="exam.changed", occurred_at=now(), course_id="c")
+    Delivery.objects.create(
+        id=4343, subscription=subscription, event=event, attempted_at=now(), outcome="dead"
+    )
+
+
 def _fresh_exam(w: World) -> dict[str, Any]:
     return {"exam_id": ExamFactory(course=w.course).pk}
+
+
+def _hook(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/webhooks/4242{suffix}"
 
 
 #                      anon learner other staff other_staff global service
@@ -81,6 +106,7 @@ OWNER_OR_STAFF = (401, 200, 403, 200, 403, 200, 200)
 STAFF_ONLY = (401, 403, 403, 200, 403, 200, 200)
 STAFF_CREATES = (401, 403, 403, 201, 403, 201, 201)
 STAFF_DELETES = (401, 403, 403, 204, 403, 204, 204)
+GLOBAL_ONLY = (401, 403, 403, 403, 403, 200, 200)
 
 MATRIX: dict[tuple[str, str], Row] = {
     # Only the course's members (its learners and staff) take its exams.
@@ -143,6 +169,25 @@ MATRIX: dict[tuple[str, str], Row] = {
         },
     ),
     ("course-attempt-list", "GET"): Row(_course("/attempts"), STAFF_ONLY),
+    ("webhook-list", "GET"): Row(lambda w: "/api/v1/webhooks", GLOBAL_ONLY),
+    ("webhook-list", "POST"): Row(
+        lambda w: "/api/v1/webhooks",
+        (401, 403, 403, 403, 403, 201, 201),
+        body=lambda w: {"url": "http://127.0.0.1:9/hooks"},
+    ),
+    ("webhook-detail", "GET"): Row(_hook(), GLOBAL_ONLY, setup=_webhook),
+    ("webhook-detail", "DELETE"): Row(_hook(), (401, 403, 403, 403, 403, 204, 204), setup=_webhook),
+    ("webhook-pause", "POST"): Row(_hook("/pause"), GLOBAL_ONLY, setup=_webhook),
+    ("webhook-resume", "POST"): Row(_hook("/resume"), GLOBAL_ONLY, setup=_webhook),
+    ("webhook-rotate-secret", "POST"): Row(_hook("/rotate-secret"), GLOBAL_ONLY, setup=_webhook),
+    ("webhook-replay", "POST"): Row(
+        _hook("/replay"), GLOBAL_ONLY, setup=_webhook, body=lambda w: {"since": "2020-01-01T00:00Z"}
+    ),
+    ("webhook-delivery-list", "GET"): Row(_hook("/deliveries"), GLOBAL_ONLY, setup=_webhook),
+    ("webhook-delivery-retry", "POST"): Row(
+        _hook("/deliveries/4343/retry"), GLOBAL_ONLY, setup=_webhook
+    ),
+    ("event-backlog", "GET"): Row(lambda w: "/api/v1/events/backlog", GLOBAL_ONLY),
     ("user-retire", "POST"): Row(
         lambda w: "/api/v1/users/bob/retire", (401, 403, 403, 403, 403, 200, 200)
     ),
@@ -178,7 +223,8 @@ def test_every_endpoint_has_a_row():
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("endpoint", sorted(MATRIX), ids="{0[1]} {0[0]}".format)
-def test_authorization(world, endpoint, persona):
+def test_authorization(world, endpoint, persona, settings):
+    settings.PROCTORING_WEBHOOKS_ALLOW_PRIVATE = True  # the webhooks point at a closed port
     row = MATRIX[endpoint]
     if row.setup:
         row.setup(world)
