@@ -25,6 +25,9 @@ ADMIN_LISTS = [
     "admin:attempts_attempttimechange_changelist",
     "admin:allowances_allowance_changelist",
     "admin:credit_creditrequirementstatus_changelist",
+    "admin:outbox_event_changelist",
+    "admin:outbox_subscription_changelist",
+    "admin:outbox_delivery_changelist",
 ]
 
 
