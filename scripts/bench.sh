@@ -4,6 +4,8 @@
 #   1. `proctoring bench`: the Python API, one call at a time (sqlite.json, postgresql.json);
 #   2. `proctoring bench_expiry`: the expiry job on BENCH_EXPIRY_ATTEMPTS (10000) overdue
 #      attempts (expiry-sqlite.json, expiry-postgresql.json);
+#   2b. `proctoring bench_outbox`: the outbox delivering BENCH_OUTBOX_EVENTS (10000) events to a
+#      local webhook receiver (outbox-sqlite.json, outbox-postgresql.json);
 #   3. scripts/bench_http.py: the REST API under gunicorn, the in-exam poll and a submit, with
 #      concurrent clients (http-sqlite.json, http-postgresql.json); it fails the run when a
 #      request fails or the poll makes more than 3 SQL statements.
@@ -15,6 +17,7 @@ BIN=.venv/bin
 OUT="$PWD/var/bench"
 BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/proctoring_bench}"
 BENCH_EXPIRY_ATTEMPTS="${BENCH_EXPIRY_ATTEMPTS:-10000}"
+BENCH_OUTBOX_EVENTS="${BENCH_OUTBOX_EVENTS:-10000}"
 read -r -a HTTP_OPTIONS <<<"${BENCH_HTTP_OPTIONS:-}"
 export PROCTORING_DATA_DIR="$OUT"
 mkdir -p "$OUT"
@@ -25,7 +28,7 @@ fresh_sqlite() {  # fresh_sqlite NAME: delete and migrate var/bench/NAME.sqlite3
     echo "sqlite:///$OUT/$1.sqlite3"
 }
 
-rm -f "$OUT/sqlite.json" "$OUT/expiry-sqlite.json" "$OUT/http-sqlite.json"
+rm -f "$OUT/sqlite.json" "$OUT/expiry-sqlite.json" "$OUT/outbox-sqlite.json" "$OUT/http-sqlite.json"
 echo "== bench on SQLite ($OUT/bench.sqlite3)" >&2
 SQLITE_URL=$(fresh_sqlite bench)
 DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench --output "$OUT/sqlite.json" "$@"
@@ -37,6 +40,12 @@ DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench_expiry \
     --attempts "$BENCH_EXPIRY_ATTEMPTS" --output "$OUT/expiry-sqlite.json"
 echo
 
+echo "== outbox bench on SQLite ($OUT/outbox.sqlite3, $BENCH_OUTBOX_EVENTS events)" >&2
+SQLITE_URL=$(fresh_sqlite outbox)
+DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench_outbox \
+    --events "$BENCH_OUTBOX_EVENTS" --output "$OUT/outbox-sqlite.json"
+echo
+
 echo "== HTTP bench on SQLite ($OUT/http.sqlite3, gunicorn)" >&2
 SQLITE_URL=$(fresh_sqlite http)
 "$BIN/python" scripts/bench_http.py --database-url "$SQLITE_URL" \
@@ -44,7 +53,8 @@ SQLITE_URL=$(fresh_sqlite http)
 echo
 
 echo "== bench on PostgreSQL ($BENCH_DATABASE_URL)" >&2
-rm -f "$OUT/postgresql.json" "$OUT/expiry-postgresql.json" "$OUT/http-postgresql.json"
+rm -f "$OUT/postgresql.json" "$OUT/expiry-postgresql.json" "$OUT/outbox-postgresql.json" \
+    "$OUT/http-postgresql.json"
 if ! "$BIN/python" scripts/db_reachable.py "$BENCH_DATABASE_URL"; then
     echo "PostgreSQL is not reachable: PostgreSQL bench skipped." >&2
     exit 0
@@ -80,6 +90,11 @@ echo
 echo "== expiry bench on PostgreSQL ($BENCH_EXPIRY_ATTEMPTS attempts)" >&2
 DATABASE_URL="$BENCH_DATABASE_URL" "$BIN/proctoring" bench_expiry \
     --attempts "$BENCH_EXPIRY_ATTEMPTS" --output "$OUT/expiry-postgresql.json"
+echo
+
+echo "== outbox bench on PostgreSQL ($BENCH_OUTBOX_EVENTS events)" >&2
+DATABASE_URL="$BENCH_DATABASE_URL" "$BIN/proctoring" bench_outbox \
+    --events "$BENCH_OUTBOX_EVENTS" --output "$OUT/outbox-postgresql.json"
 echo
 
 echo "== HTTP bench on PostgreSQL (gunicorn)" >&2
