@@ -110,6 +110,26 @@ class DatabaseCollector(Collector):
             assert moment is not None
             last.add_metric([job], moment.timestamp())
         yield last
+        yield from _outbox_families()
+
+
+def _outbox_families() -> Iterator[Metric]:
+    """The outbox's backlog (docs/events.md): what the slowest subscription has left."""
+    from proctoring.outbox.services import outbox_backlog
+
+    backlog = outbox_backlog()
+    yield GaugeMetricFamily(
+        "proctoring_outbox_undelivered_events",
+        "Events the slowest active subscription has not received yet.",
+        value=backlog.undelivered,
+    )
+    oldest = backlog.oldest_undelivered_at
+    age = max(0.0, (now() - oldest).total_seconds()) if oldest is not None else 0.0
+    yield GaugeMetricFamily(
+        "proctoring_outbox_oldest_undelivered_age_seconds",
+        "How long the oldest undelivered event has waited (0: none).",
+        value=age,
+    )
 
 
 class _DefaultRegistry(Collector):

@@ -103,8 +103,9 @@ def test_attempts_by_status_are_counted_in_one_query(
     assert samples[("proctoring_attempts", (("status", "started"),))] == 1
     assert samples[("proctoring_attempts", (("status", "created"),))] == 1
     assert samples[("proctoring_database_up", ())] == 1
-    # the attempts, the transitions, the expiry lag, the jobs' last successes
-    with django_assert_max_num_queries(4):
+    # the attempts, the transitions, the expiry lag, the jobs' last successes, the outbox's
+    # subscriptions and its backlog
+    with django_assert_max_num_queries(6):
         client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
 
 
@@ -180,3 +181,22 @@ def test_a_database_outage_still_answers_the_metrics_with_database_up_0(client, 
         response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 200
     assert re.search(r"^proctoring_database_up 0\.0$", response.content.decode(), re.M)
+
+
+def test_the_outbox_backlog_and_the_age_of_its_oldest_event_are_gauges(
+    client, open_metrics, exam, learner, clock
+):
+    from proctoring import api
+    from proctoring.outbox.delivery import outbox_deliver
+
+    outbox_deliver()
+    api.create_exam_attempt(exam.pk, learner.pk)
+    api.update_attempt_status(exam.pk, learner.pk, "started")
+    clock.advance(seconds=30)
+    metrics = scrape(client)
+    assert metrics[("proctoring_outbox_undelivered_events", ())] == 1
+    assert metrics[("proctoring_outbox_oldest_undelivered_age_seconds", ())] == pytest.approx(30)
+    outbox_deliver()
+    metrics = scrape(client)
+    assert metrics[("proctoring_outbox_undelivered_events", ())] == 0
+    assert metrics[("proctoring_outbox_oldest_undelivered_age_seconds", ())] == 0

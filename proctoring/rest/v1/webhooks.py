@@ -96,7 +96,9 @@ class WebhookListCreateApi(APIView):
             child=serializers.ChoiceField(choices=EVENT_TYPES), required=False, default=list
         )
 
-    @extend_schema(operation_id="webhook_list", responses={200: SubscriptionOutput(many=True)})
+    @extend_schema(
+        operation_id="webhook_list", responses={200: SubscriptionOutput(many=True), **errors()}
+    )
     def get(self, request: Request) -> Response:
         subscriptions = subscription_list(owner_id=_owner(request))
         return Response([_render(subscription) for subscription in subscriptions])
