@@ -180,7 +180,7 @@ def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Att
                 f"An attempt that is {attempt.status} cannot be reviewed: it must be one of "
                 f"{', '.join(sorted(rule.sources))}."
             )
-        move = Move(target, actor_id=actor_id, cause="staff:review", cascade=True)
+        move = Move(target, actor_id=actor_id, cause="staff:review", cascade=True, review=True)
         attempts_transition(attempts=[attempt], move=move)
     return attempt
 

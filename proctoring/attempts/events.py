@@ -15,6 +15,8 @@ from proctoring.core.events import (
     ATTEMPT_RESET,
     ATTEMPT_STATUS_CHANGED,
     ATTEMPT_TIME_CHANGED,
+    REVIEW_ATTENTION_NEEDED,
+    REVIEW_RECORDED,
     DomainEvent,
 )
 
@@ -117,3 +119,35 @@ def attempt_time_changed_event(
             "reason": reason,
         },
     )
+
+
+def review_event_types(verdict: str) -> tuple[str, ...]:
+    """The review events a verdict makes besides its status change: the review itself, and a
+    call for staff attention when it asks for a second review."""
+    if verdict == statuses.AttemptStatus.SECOND_REVIEW_REQUIRED:
+        return (REVIEW_RECORDED, REVIEW_ATTENTION_NEEDED)
+    return (REVIEW_RECORDED,)
+
+
+def review_events(*, attempt: Attempt, moment: datetime, actor_id: int | None) -> list[DomainEvent]:
+    """The review events of a verdict just given (the attempt holds its new status and the
+    sequence number of its status event: they follow it)."""
+    events = []
+    for event_type in review_event_types(attempt.status):
+        attempt.event_sequence += 1
+        events.append(
+            DomainEvent(
+                type=event_type,
+                occurred_at=moment,
+                course_id=attempt.exam.course_id,
+                attempt_id=attempt.pk,
+                sequence=attempt.event_sequence,
+                payload={
+                    **_attempt_fields(attempt),
+                    "review_status": attempt.status,
+                    "reviewer_id": actor_id,
+                    "source": "staff" if actor_id is not None else "system",
+                },
+            )
+        )
+    return events

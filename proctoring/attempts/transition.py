@@ -28,7 +28,11 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from proctoring.attempts import statuses
-from proctoring.attempts.events import attempt_status_changed_event
+from proctoring.attempts.events import (
+    attempt_status_changed_event,
+    review_event_types,
+    review_events,
+)
 from proctoring.attempts.locks import attempts_lock_for_decline
 from proctoring.attempts.models import Attempt, AttemptHistory, new_attempt_code
 from proctoring.attempts.statuses import AttemptStatus
@@ -53,6 +57,7 @@ class Move:
     cause: str = ""
     cascade: bool = False  # rule 7 applies (the reference's ``cascade_effects``)
     at_deadline: bool = False  # record the deadline as ``completed_at`` (a time-out)
+    review: bool = False  # a reviewer's verdict: ``review.recorded`` events too
 
 
 @dataclass
@@ -130,10 +135,11 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
     """Rules 5, 6, 8 and 9 for attempts that all move to ``target``: one UPDATE for the group,
     one more per first start (its clock is its own)."""
     moment = writes.moment
+    events_each = 1 + len(review_event_types(target) if move.review else ())
     fields: dict[str, Any] = {
         "status": target,
         "modified": moment,
-        "event_sequence": F("event_sequence") + 1,
+        "event_sequence": F("event_sequence") + events_each,
     }
     if target == AttemptStatus.SUBMITTED or move.at_deadline:
         fields["completed_at"] = _completion(target, move, moment)
@@ -169,6 +175,8 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
                 cause=move.cause,
             )
         )
+        if move.review:
+            writes.events += review_events(attempt=attempt, moment=moment, actor_id=move.actor_id)
 
 
 def _completion(target: AttemptStatus, move: Move, moment: datetime) -> Any:

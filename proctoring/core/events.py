@@ -18,12 +18,16 @@ from typing import Any, Protocol
 ATTEMPT_STATUS_CHANGED = "attempt.status_changed"
 ATTEMPT_RESET = "attempt.reset"
 ATTEMPT_TIME_CHANGED = "attempt.time_changed"
+REVIEW_RECORDED = "review.recorded"
+REVIEW_ATTENTION_NEEDED = "review.attention_needed"
 ALLOWANCE_CHANGED = "allowance.changed"
 EXAM_CHANGED = "exam.changed"
 EVENT_TYPES = (
     ATTEMPT_STATUS_CHANGED,
     ATTEMPT_RESET,
     ATTEMPT_TIME_CHANGED,
+    REVIEW_RECORDED,
+    REVIEW_ATTENTION_NEEDED,
     ALLOWANCE_CHANGED,
     EXAM_CHANGED,
 )

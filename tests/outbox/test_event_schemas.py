@@ -8,11 +8,12 @@ from jsonschema import Draft202012Validator
 
 from proctoring import api
 from proctoring.allowances.services import allowance_grant, allowance_revoke
-from proctoring.attempts.actions import attempt_reset
+from proctoring.attempts.actions import attempt_reset, attempt_review
 from proctoring.attempts.time_changes import attempt_add_time, attempt_pause, attempt_resume
 from proctoring.core.events import EVENT_TYPES
 from proctoring.outbox.models import Event
 from proctoring.outbox.webhooks import event_body
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,7 @@ def test_every_event_type_has_a_valid_schema_in_docs():
 
 
 def test_the_events_of_a_whole_life_match_their_schemas(course, exam, learner, clock):
+    staff = UserFactory(username="reviewer")
     exam_id = api.create_exam(course.course_id, "schema", "Schema exam", 60)
     api.update_exam(exam_id, time_limit_mins=90, due_date=clock.moment.replace(year=2031))
     allowance_grant(exam=exam, user_id=learner.pk, key="additional_time_granted", value="10")
@@ -42,6 +44,8 @@ def test_the_events_of_a_whole_life_match_their_schemas(course, exam, learner, c
     attempt_pause(attempt_id=attempt_id, actor_id=None)
     attempt_resume(attempt_id=attempt_id, actor_id=None)
     api.update_attempt_status(exam.pk, learner.pk, "submitted")
+    attempt_review(attempt_id=attempt_id, status="second_review_required", actor_id=staff.pk)
+    attempt_review(attempt_id=attempt_id, status="verified", actor_id=None)
     attempt_reset(attempt_id=attempt_id, actor_id=None)
     events = list(Event.objects.order_by("id"))
     assert {event.type for event in events} == set(EVENT_TYPES)
@@ -51,3 +55,29 @@ def test_the_events_of_a_whole_life_match_their_schemas(course, exam, learner, c
         assert errors == [], (event.type, [error.message for error in errors])
     sequences = [event.sequence for event in events if event.attempt_id == attempt_id]
     assert sequences == list(range(1, len(sequences) + 1))
+
+
+def test_a_review_verdict_tells_its_status_the_review_and_a_call_for_attention(
+    exam, learner, clock
+):
+    """One status change, one review, and for a second review a call for staff attention, in
+    the attempt's sequence, written in the transition's one INSERT of events."""
+    staff = UserFactory(username="reviewer")
+    attempt_id = api.create_exam_attempt(exam.pk, learner.pk)
+    api.update_attempt_status(exam.pk, learner.pk, "started")
+    api.update_attempt_status(exam.pk, learner.pk, "submitted")
+    attempt_review(attempt_id=attempt_id, status="second_review_required", actor_id=staff.pk)
+    events = list(Event.objects.filter(attempt_id=attempt_id).order_by("id"))
+    assert [(e.type, e.sequence) for e in events[-3:]] == [
+        ("attempt.status_changed", 3),
+        ("review.recorded", 4),
+        ("review.attention_needed", 5),
+    ]
+    assert events[-2].payload["reviewer_id"] == staff.pk
+    assert events[-2].payload["review_status"] == "second_review_required"
+    attempt_review(attempt_id=attempt_id, status="verified", actor_id=staff.pk)
+    events = list(Event.objects.filter(attempt_id=attempt_id).order_by("id"))
+    assert [(e.type, e.sequence) for e in events[-2:]] == [
+        ("attempt.status_changed", 6),
+        ("review.recorded", 7),
+    ]
