@@ -126,3 +126,12 @@ class AttemptDeadlinePassed(ProctoringError):
     http_status = 409
     code = "deadline_passed"
     default_message = "The time for this exam has run out; the attempt was timed out."
+
+
+class InvalidCourseId(ProctoringError):
+    http_status = 400
+    code = "invalid_course_id"
+    default_message = (
+        "A course id is 1 to 255 characters of letters, digits and . _ : + ~ @ -, in one "
+        "segment (course-v1:Org+Number+Run) or three separated by slashes (Org/Number/Run)."
+    )

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from drf_spectacular import openapi
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+)
+from drf_spectacular.utils import Direction, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from proctoring.allowances.models import Allowance
@@ -66,17 +69,52 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state",
     413: "Body too large",
     415: "Unsupported media type",
+    503: "The database is unavailable: try again after `Retry-After` seconds",
 }
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    """Error responses of an operation; 400, 401, 403, 404 (an unknown URL), 413 and 415
-    are always possible."""
-    codes = sorted({400, 401, 403, 404, 413, 415, *statuses})
+    """Error responses of an operation; 400, 401, 403, 404 (an unknown URL), 413, 415 and
+    503 (the database is unavailable) are always possible."""
+    codes = sorted({400, 401, 403, 404, 413, 415, 503, *statuses})
     return {
         code: OpenApiResponse(response=ErrorSerializer, description=_DESCRIPTIONS[code])
         for code in codes
     }
+
+
+class StrictSerializerScheme(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
+    """A ``StrictSerializer`` refuses unknown fields: its request body says so. A serializer
+    without a docstring of its own gets no description (not its base class's)."""
+
+    target_class = "proctoring.rest.v1.common.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Direction) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_serializer(
+            self.target, direction, bypass_extensions=True
+        )
+        if direction == "request":
+            schema["additionalProperties"] = False
+        if "__doc__" not in vars(type(self.target)) or not type(self.target).__doc__:
+            schema.pop("description", None)
+        return schema
+
+
+RETRY_AFTER_HEADER = {
+    "schema": {"type": "integer", "minimum": 1},
+    "description": "Seconds to wait before trying again.",
+}
+
+
+def add_retry_after_header(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A drf-spectacular postprocessing hook: every 503 answer carries ``Retry-After``."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            unavailable = operation.get("responses", {}).get("503")
+            if unavailable is not None:
+                unavailable.setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
+    return result
 
 
 class AutoSchema(openapi.AutoSchema):

@@ -10,7 +10,9 @@ from proctoring.exceptions import (
     ProctoredExamIllegalStatusTransition,
     StudentExamAttemptDoesNotExistsException,
 )
+from proctoring.rest import django_errors
 from proctoring.rest.exception_handler import _flatten, exception_handler
+from tests.factories import UserFactory
 from tests.rest.conftest import COURSE_ID, client_for
 
 pytestmark = pytest.mark.django_db
@@ -119,21 +121,32 @@ def test_an_unknown_url_under_the_api_is_a_json_404(db):
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
-def test_an_unknown_url_elsewhere_keeps_the_html_404(db):
+def test_an_unknown_url_outside_the_api_is_a_json_404_too(db):
     response = Client().get("/nothing/here")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_an_unknown_url_of_the_admin_keeps_the_admins_html_404(db):
+    response = Client().get("/admin/nothing/here/")
+    assert response.status_code in (302, 404)  # the admin sends strangers to its login
+    staff = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    response = client.get("/admin/nothing/here/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
 
 
 @override_settings(DEBUG=False)
-def test_a_server_error_under_the_api_is_json(db):
-    from proctoring.rest.exception_handler import json_server_error
-
+def test_a_server_error_is_json_outside_the_admin(db):
     request = APIRequestFactory().get("/api/v1/attempts/active")
-    response = json_server_error(request)
+    response = django_errors.server_error(request)
     assert response.status_code == 500
     assert json.loads(response.content) == {"detail": "Server error.", "code": "server_error"}
-    assert json_server_error(APIRequestFactory().get("/admin/")).status_code == 500
+    admin = django_errors.server_error(APIRequestFactory().get("/admin/"))
+    assert admin.status_code == 500
+    assert admin["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ CHECKS = [
     oc.status_code_conformance,
     oc.content_type_conformance,
     oc.response_schema_conformance,
+    oc.positive_data_acceptance,
 ]
 
 

@@ -22,7 +22,14 @@ from proctoring.exams.selectors import exam_get_in_course
 from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import IsCourseStaff
 from proctoring.rest.schema import errors
-from proctoring.rest.v1.common import StrictSerializer, user_id_of
+from proctoring.rest.v1.common import (
+    JsonCharField,
+    JsonChoiceField,
+    JsonIntegerField,
+    PageQuery,
+    StrictSerializer,
+    user_id_of,
+)
 
 MAX_BULK_EXAMS = 100
 MAX_BULK_USERS = 1000
@@ -47,9 +54,9 @@ class AllowanceListApi(APIView):
 
     permission_classes = [IsCourseStaff]
 
-    class FilterSerializer(serializers.Serializer[Any]):
+    class FilterSerializer(PageQuery):
         exam_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-        username = serializers.CharField(max_length=150, required=False)
+        username = serializers.CharField(max_length=150, min_length=1, required=False)
 
     @extend_schema(
         operation_id="allowance_list",
@@ -78,7 +85,7 @@ class AllowanceDetailApi(APIView):
     permission_classes = [IsCourseStaff]
 
     class InputSerializer(StrictSerializer):
-        value = serializers.CharField(max_length=255, allow_blank=True)
+        value = JsonCharField(max_length=255, allow_blank=True)
 
     @extend_schema(
         operation_id="allowance_grant",
@@ -127,15 +134,15 @@ class AllowanceBulkGrantApi(APIView):
 
     class InputSerializer(StrictSerializer):
         exam_ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+            child=JsonIntegerField(min_value=1, max_value=2**63 - 1),
             min_length=1,
             max_length=MAX_BULK_EXAMS,
         )
         usernames = serializers.ListField(
-            child=serializers.CharField(max_length=150), min_length=1, max_length=MAX_BULK_USERS
+            child=JsonCharField(max_length=150), min_length=1, max_length=MAX_BULK_USERS
         )
-        key = serializers.ChoiceField(choices=Allowance.Key.choices)
-        value = serializers.CharField(max_length=255, allow_blank=True)
+        key = JsonChoiceField(choices=Allowance.Key.choices)
+        value = JsonCharField(max_length=255, allow_blank=True)
 
     class ResultSerializer(serializers.Serializer[Any]):
         exam_id = serializers.IntegerField()
