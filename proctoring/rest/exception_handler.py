@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -70,8 +70,11 @@ def error_body(
 
 
 def database_unavailable_logged(exc: BaseException, path: str) -> dict[str, Any]:
-    """Log a database outage with its traceback, and give the body of its 503."""
+    """Log a database outage with its traceback, drop the connections it broke (the next
+    statement connects again), and give the body of its 503."""
     logger.error("Database unavailable while answering %s: %s", path, exc, exc_info=exc)
+    for database in connections.all(initialized_only=True):
+        database.close_if_unusable_or_obsolete()
     return error_body(DATABASE_UNAVAILABLE, "database_unavailable")
 
 

@@ -178,3 +178,73 @@ def test_nested_field_errors_are_flattened():
         "key": ["Required."],
     }
     assert _flatten(["Wrong."]) == {"non_field_errors": ["Wrong."]}
+
+
+# --- Django's own answers (outside DRF's views) are in the error shape -------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/attempts/active", "/admin/", "/nothing/here"])
+def test_a_host_not_allowed_is_a_json_400_bad_host_everywhere(db, path):
+    response = Client().get(path, HTTP_HOST="evil.example.com")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The Host header names no host this service answers to.",
+        "code": "bad_host",
+    }
+
+
+def test_a_failed_csrf_check_of_the_sign_in_form_is_a_json_403(db):
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/auth/login/", {"username": "x", "password": "y"}
+    )
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == "csrf_failed"
+    assert body["detail"].startswith("CSRF verification failed: ")
+
+
+def test_a_failed_csrf_check_of_the_admin_keeps_the_admins_html_page(db):
+    response = Client(enforce_csrf_checks=True).post("/admin/login/", {"username": "x"})
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_form_body_over_djangos_limit_is_a_json_413(db, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = Client().post("/api/auth/login/", {"username": "x" * 5000, "password": "y"})
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The request body is too large.",
+        "code": "request_too_large",
+    }
+
+
+def test_a_form_with_too_many_fields_is_a_json_400(db, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    fields = {f"f{i}": "1" for i in range(50)}
+    response = Client().post("/api/auth/login/", fields)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request is malformed.", "code": "bad_request"}
+
+
+def test_an_error_page_of_a_django_view_is_reshaped_and_keeps_its_headers(db):
+    response = Client().delete("/api/auth/login/")
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed.", "code": "method_not_allowed"}
+    assert "POST" in response["Allow"]
+
+
+def test_a_permission_denied_outside_the_admin_is_a_json_403():
+    request = APIRequestFactory().get("/api/auth/login/")
+    response = django_errors.permission_denied(request)
+    assert response.status_code == 403
+    assert json.loads(response.content)["code"] == "permission_denied"
+    admin = django_errors.permission_denied(APIRequestFactory().get("/admin/x/"))
+    assert admin["Content-Type"].startswith("text/html")
+
+
+def test_the_browsable_apis_html_error_page_is_left_to_drf(world):
+    client = client_for(world, "learner")
+    response = client.get("/api/v1/attempts/999999", HTTP_ACCEPT="text/html")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
