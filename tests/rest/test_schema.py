@@ -40,3 +40,55 @@ def test_a_short_jwt_secret_is_reported_by_the_system_checks(settings):
     assert [message.id for message in check_jwt_settings()] == ["rest.W001"]
     settings.PROCTORING_JWT_SECRET = "x" * 32
     assert check_jwt_settings() == []
+
+
+def _schema():
+    return APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def _operations(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_every_request_body_refuses_unknown_fields_as_the_server_does():
+    schema = _schema()
+    components = schema["components"]["schemas"]
+    bodies = set()
+    for _, _, operation in _operations(schema):
+        if "requestBody" in operation:
+            ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            bodies.add(ref.rsplit("/", 1)[1])
+    assert len(bodies) >= 9
+    for name in bodies:
+        assert components[name]["additionalProperties"] is False, name
+        assert "typo" not in components[name].get("description", ""), name
+
+
+def test_every_operation_may_answer_503_with_retry_after():
+    for path, method, operation in _operations(_schema()):
+        unavailable = operation["responses"]["503"]
+        assert "Retry-After" in unavailable["headers"], (path, method)
+
+
+def test_course_ids_in_paths_have_the_grammars_pattern():
+    from proctoring.core.ids import COURSE_ID_PATTERN
+
+    seen = 0
+    for _, _, operation in _operations(_schema()):
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] == "course_id":
+                assert parameter["schema"]["pattern"] == COURSE_ID_PATTERN
+                assert parameter["schema"]["maxLength"] == 255
+                seen += 1
+    assert seen >= 10
+
+
+def test_paginated_lists_describe_their_page_parameters():
+    schema = _schema()
+    operation = schema["paths"]["/api/v1/courses/{course_id}/attempts"]["get"]
+    parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert parameters["page"]["minimum"] == 1
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert parameters["search"]["minLength"] == 1
