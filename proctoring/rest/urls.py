@@ -122,10 +122,13 @@ urlpatterns = [
     path(f"{C}/exams", exams.ExamListCreateApi.as_view(), name="exam-list"),
     path(f"{C}/exams/lookup", exams.ExamLookupApi.as_view(), name="exam-lookup"),
     path(f"{C}/exams/<id:exam_id>", exams.ExamDetailApi.as_view(), name="exam-detail"),
-    path(
-        f"{C}/exams/<id:exam_id>/allowances/<name:username>/<name:key>",
-        allowances.AllowanceDetailApi.as_view(),
-        name="allowance-detail",
+    *(
+        path(
+            f"{C}/exams/<id:exam_id>/allowances/<name:username>/{key}",
+            view.as_view(),
+            name="allowance-detail",
+        )
+        for key, view in allowances.ALLOWANCE_DETAIL_VIEWS.items()
     ),
     path(f"{C}/allowances", allowances.AllowanceListApi.as_view(), name="allowance-list"),
     path(f"{C}/allowances/bulk", allowances.AllowanceBulkGrantApi.as_view(), name="allowance-bulk"),

@@ -93,7 +93,7 @@ class QuerySerializer(serializers.Serializer[Any]):
     (``?exam_id=``) is an error, not a parameter left out."""
 
     def to_internal_value(self, data: Any) -> Any:
-        empty = sorted(name for name in self.fields.keys() if data.get(name) == "")
+        empty = sorted(name for name, _ in self.fields.items() if data.get(name) == "")
         if empty:
             raise serializers.ValidationError({name: ["May not be empty."] for name in empty})
         return super().to_internal_value(data)
