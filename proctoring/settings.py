@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "proctoring.rest.schema.add_retry_after_header",
+        "proctoring.rest.schema.forbid_nul_in_input_strings",
     ],
     "ENUM_NAME_OVERRIDES": {
         "AttemptStatusEnum": "proctoring.attempts.statuses.CHOICES",

@@ -117,6 +117,43 @@ def add_retry_after_header(result: dict[str, Any], **kwargs: Any) -> dict[str, A
     return result
 
 
+# The characters that Python's str.strip() removes (and DRF's CharField trims), spelled out:
+# ``\s`` differs between Python and the ECMAScript regular expressions of the schema.
+SPACES = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+# A string that may not be blank: not only spaces, since they are trimmed first.
+NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\u0000" + SPACES.replace("\\x", "\\u00") + "][^\\u0000]*$"
+
+
+def _forbid_nul(schema: Any) -> None:
+    """Give every plain string of ``schema`` (walked down) the pattern of no NUL, and of not
+    only spaces when it may not be blank."""
+    if isinstance(schema, list):
+        for item in schema:
+            _forbid_nul(item)
+    elif isinstance(schema, dict):
+        if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
+            blank_ok = schema.get("minLength", 0) == 0
+            schema["pattern"] = NO_NUL_PATTERN if blank_ok else NOT_BLANK_PATTERN
+        for value in schema.values():
+            _forbid_nul(value)
+
+
+def forbid_nul_in_input_strings(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A drf-spectacular postprocessing hook: the strings a client sends (request bodies,
+    query parameters) never hold NUL, as DRF's CharField refuses it (and PostgreSQL could not
+    store it); the schema says so."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _forbid_nul(component)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _forbid_nul(parameter.get("schema"))
+    return result
+
+
 class AutoSchema(openapi.AutoSchema):
     """Names a view's nested serializer after the view: ``AttemptReviewApi.InputSerializer``
     is the component ``AttemptReviewInput``."""

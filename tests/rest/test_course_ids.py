@@ -42,7 +42,9 @@ def test_a_put_of_a_course_id_outside_the_grammar_is_a_400_and_creates_nothing(w
     response = client_for(world, "service").put(f"/api/v1/courses/{course_id}", {}, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_course_id"
-    assert not Course.objects.exclude(course_id__in=[COURSE_ID, world.other_course.course_id]).exists()
+    assert not Course.objects.exclude(
+        course_id__in=[COURSE_ID, world.other_course.course_id]
+    ).exists()
 
 
 @pytest.mark.parametrize(

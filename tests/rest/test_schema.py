@@ -94,3 +94,27 @@ def test_paginated_lists_describe_their_page_parameters():
     assert parameters["page"]["minimum"] == 1
     assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 200}
     assert parameters["search"]["minLength"] == 1
+
+
+def test_input_strings_are_described_without_nul_and_not_only_spaces_when_required():
+    from proctoring.rest.schema import NO_NUL_PATTERN, NOT_BLANK_PATTERN
+
+    components = _schema()["components"]["schemas"]
+    exam = components["ExamListCreateInputRequest"]["properties"]
+    assert exam["exam_name"]["pattern"] == NOT_BLANK_PATTERN
+    course = components["CourseInputRequest"]["properties"]
+    assert course["display_name"]["pattern"] == NO_NUL_PATTERN
+
+
+def test_each_allowance_key_has_its_own_path_and_value_schema():
+    schema = _schema()
+    paths = [p for p in schema["paths"] if "/allowances/{username}/" in p]
+    assert sorted(p.rsplit("/", 1)[1] for p in paths) == [
+        "additional_time_granted",
+        "due_date_extension",
+        "review_policy_exception",
+        "time_multiplier",
+    ]
+    bulk = schema["components"]["schemas"]["AllowanceBulkGrantInputRequest"]
+    assert bulk["discriminator"]["propertyName"] == "key"
+    assert len(bulk["oneOf"]) == 4

@@ -95,3 +95,13 @@ def test_query_booleans_and_pages_of_the_schema_are_taken(world):
     client = client_for(world, "staff")
     assert client.get(f"{EXAMS}?active_only=true&page=1&page_size=200").status_code == 200
     assert client.get(f"{ATTEMPTS}?include_archived=false&page_size=1").json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("exam_name", "a\x00b"), ("exam_name", " \u3000\x1c "), ("content_id", "\t")],
+)
+def test_strings_with_nul_or_only_spaces_are_400s_as_the_schema_says(world, field, value):
+    response = client_for(world, "staff").post(EXAMS, {**EXAM, field: value}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]

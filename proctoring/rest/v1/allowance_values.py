@@ -14,6 +14,7 @@ the OpenAPI schema can say what is accepted and the server accepts all of it:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,17 +24,19 @@ from rest_framework import serializers
 
 from proctoring.allowances.models import Allowance
 from proctoring.exceptions import InvalidAllowance
+from proctoring.rest.schema import SPACES
 from proctoring.rest.v1.common import JsonCharField
 
 Key = Allowance.Key
 
+_SPACES = SPACES
 PATTERNS: dict[str, str] = {
-    Key.ADDITIONAL_TIME: r"^(?:[0-9]{1,4}|10000)$",
-    Key.TIME_MULTIPLIER: r"^(?:10(?:\.0{1,6})?|[1-9](?:\.[0-9]{1,6})?)$",
+    Key.ADDITIONAL_TIME: r"^(?:[0-9]{1,4}|10000)\Z",
+    Key.TIME_MULTIPLIER: r"^(?:10(?:\.0{1,6})?|[1-9](?:\.[0-9]{1,6})?)\Z",
     # With ``format: date-time``: the year bounded, so that every value is a date the
     # service can compute with; the rest of the form is RFC 3339's.
     Key.DUE_DATE_EXTENSION: r"^(?:19|[2-8][0-9]|9[0-8])[0-9]{2}-",
-    Key.REVIEW_POLICY_EXCEPTION: r"^\S(?:[\s\S]*\S)?$",
+    Key.REVIEW_POLICY_EXCEPTION: rf"^[^\x00{_SPACES}](?:[^\x00]*[^\x00{_SPACES}])?\Z",
 }
 MESSAGES: dict[str, str] = {
     Key.ADDITIONAL_TIME: "additional_time_granted must be a whole number of minutes from 0 to "
@@ -76,7 +79,8 @@ def validated(serializer: serializers.Serializer[Any], key: str) -> dict[str, An
     if serializer.is_valid():
         return dict(serializer.validated_data)
     errors = serializer.errors
-    value = serializer.initial_data.get("value")
+    data = serializer.initial_data
+    value = data.get("value") if isinstance(data, Mapping) else None
     if set(errors) == {"value"} and key in MESSAGES and isinstance(value, str):
         raise InvalidAllowance(MESSAGES[key])
     raise serializers.ValidationError(errors)
