@@ -20,8 +20,8 @@ from proctoring.attempts.models import Attempt
 from proctoring.rest import django_errors
 from proctoring.rest.exception_handler import RETRY_AFTER_SECONDS
 from tests.conftest import on_postgresql
-from tests.rest.conftest import COURSE_ID, client_for
 from tests.factories import UserFactory
+from tests.rest.conftest import COURSE_ID, client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
