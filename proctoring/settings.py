@@ -261,6 +261,7 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "proctoring.rest.schema.add_retry_after_header",
         "proctoring.rest.schema.forbid_nul_in_input_strings",
+        "proctoring.rest.schema.require_bodies_with_required_fields",
     ],
     "ENUM_NAME_OVERRIDES": {
         "AttemptStatusEnum": "proctoring.attempts.statuses.CHOICES",

@@ -120,6 +120,30 @@ def add_retry_after_header(result: dict[str, Any], **kwargs: Any) -> dict[str, A
 # The characters that Python's str.strip() removes (and DRF's CharField trims), spelled out:
 # ``\s`` differs between Python and the ECMAScript regular expressions of the schema.
 SPACES = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def require_bodies_with_required_fields(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A drf-spectacular postprocessing hook: a request body whose every shape has required
+    fields is itself required (drf-spectacular leaves a ``oneOf`` body optional)."""
+    schemas = result.get("components", {}).get("schemas", {})
+
+    def has_required(ref: str) -> bool:
+        schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+        if "oneOf" in schema:
+            return all(has_required(choice["$ref"]) for choice in schema["oneOf"])
+        return bool(schema.get("required"))
+
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            body = operation.get("requestBody")
+            if body is None:
+                continue
+            ref = body["content"]["application/json"]["schema"].get("$ref", "")
+            if ref and has_required(ref):
+                body["required"] = True
+    return result
+
+
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 # A string that may not be blank: not only spaces, since they are trimmed first.
 NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\u0000" + SPACES.replace("\\x", "\\u00") + "][^\\u0000]*$"

@@ -118,3 +118,5 @@ def test_each_allowance_key_has_its_own_path_and_value_schema():
     bulk = schema["components"]["schemas"]["AllowanceBulkGrantInputRequest"]
     assert bulk["discriminator"]["propertyName"] == "key"
     assert len(bulk["oneOf"]) == 4
+    operation = schema["paths"]["/api/v1/courses/{course_id}/allowances/bulk"]["post"]
+    assert operation["requestBody"]["required"] is True  # a POST without a body is a 400

@@ -172,6 +172,7 @@ class AllowanceBulkGrantApi(APIView):
 
     @extend_schema(
         operation_id="allowance_bulk_grant",
+        # Required, as every shape has required fields (require_bodies_with_required_fields).
         request=PolymorphicProxySerializer(
             component_name="AllowanceBulkGrantInput",
             serializers=dict(BULK_GRANT_INPUTS.items()),
