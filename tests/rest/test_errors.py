@@ -248,3 +248,14 @@ def test_the_browsable_apis_html_error_page_is_left_to_drf(world):
     response = client.get("/api/v1/attempts/999999", HTTP_ACCEPT="text/html")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_session_call_without_its_csrf_token_is_a_403_csrf_failed(world):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(world.staff)
+    response = client.post(EXAMS, {"content_id": "x"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+    assert response.json()["detail"].startswith("CSRF Failed: ")
