@@ -164,3 +164,12 @@ class SelfAllowance(ProctoringError):
     http_status = 403
     code = "self_allowance"
     default_message = "Nobody grants or revokes their own allowances: another staff member must."
+
+
+class InvalidCourseId(ProctoringError):
+    http_status = 400
+    code = "invalid_course_id"
+    default_message = (
+        "A course id is 1 to 255 characters of letters, digits and . _ : + ~ @ -, in one "
+        "segment (course-v1:Org+Number+Run) or three separated by slashes (Org/Number/Run)."
+    )

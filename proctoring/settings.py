@@ -10,6 +10,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from proctoring.core.ids import COURSE_ID_MAX_LENGTH, COURSE_ID_PATTERN
 from proctoring.env import env_bool, env_int, env_json_object, env_list, env_str
 
 # Lets generic classes such as ModelAdmin[Exam] be subscripted at run time.
@@ -38,6 +39,7 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "proctoring.rest.django_errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "proctoring.ops.logs.RequestLogMiddleware",
     # Request latency histograms per route (docs/operations.md#metrics): Before first, After last.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Every error answer in the API's shape; a database outage a 503 (proctoring.rest).
+    "proctoring.rest.django_errors.ErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's, Swagger UI's) straight from the packages: no web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -318,6 +322,14 @@ REST_FRAMEWORK: dict[str, Any] = {
     "STRICT_JSON": True,
 }
 
+_COURSE_ID_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": COURSE_ID_MAX_LENGTH,
+    "pattern": COURSE_ID_PATTERN,
+    "description": "The platform's course id: `course-v1:Org+Number+Run` or `Org/Number/Run` "
+    "(docs/integration.md).",
+}
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Proctoring API",
     "DESCRIPTION": "Exams, attempts, allowances and course roles of the proctoring service.",
@@ -330,7 +342,15 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "COMPONENT_SPLIT_REQUEST": True,
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999},
+        "course_id": _COURSE_ID_SCHEMA,
+        "known_course_id": _COURSE_ID_SCHEMA,
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "proctoring.rest.schema.add_retry_after_header",
+        "proctoring.rest.schema.forbid_nul_in_input_strings",
+        "proctoring.rest.schema.require_bodies_with_required_fields",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AttemptStatusEnum": "proctoring.attempts.statuses.CHOICES",
         "CourseRoleEnum": "proctoring.rest.schema.ROLE_CHOICES",

@@ -20,5 +20,8 @@ urlpatterns = [
     path("api/auth/", include("rest_framework.urls")),
 ]
 
-handler404 = "proctoring.rest.exception_handler.json_not_found"
-handler500 = "proctoring.rest.exception_handler.json_server_error"
+# Django's own answers in the API's error shape (the admin keeps its HTML pages).
+handler400 = "proctoring.rest.django_errors.bad_request"
+handler403 = "proctoring.rest.django_errors.permission_denied"
+handler404 = "proctoring.rest.django_errors.page_not_found"
+handler500 = "proctoring.rest.django_errors.server_error"

@@ -202,3 +202,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 class SessionAuthentication(authentication.SessionAuthentication):
     """The browser's Django session (the browsable API and the web UI); CSRF enforced."""
+
+    def enforce_csrf(self, request: Any) -> None:
+        """DRF's CSRF check, its failure with the code of Django's (``csrf_failed``)."""
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc.detail), code="csrf_failed") from exc

@@ -1,19 +1,24 @@
 """Every error of the API in one JSON shape: ``{"detail", "code", "fields"?}``.
 
 The domain's exceptions carry their HTTP status and code (``proctoring.exceptions``); DRF's
-and Django's are mapped here, in one place.
+and Django's are mapped here, in one place. A database that cannot be reached (down,
+restarting, a connection killed) is a 503 ``database_unavailable`` with ``Retry-After``, not a
+500. Django's own answers outside DRF's views are in ``proctoring.rest.django_errors``.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, JsonResponse
+from django.db import InterfaceError, OperationalError, connections
+from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from proctoring.exceptions import ProctoringError
 
@@ -22,6 +27,15 @@ class RequestTooLarge(exceptions.APIException):
     status_code = 413
     default_detail = "The request body is too large."
     default_code = "request_too_large"
+
+
+logger = logging.getLogger("proctoring.rest")
+
+# What a database that cannot answer raises: refused or lost connections, a server shutting
+# down, a connection killed by an administrator (Django wraps the driver's errors in these).
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = "The database is unavailable; try again in a few seconds."
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -55,7 +69,21 @@ def error_body(
     return body
 
 
+def database_unavailable_logged(exc: BaseException, path: str) -> dict[str, Any]:
+    """Log a database outage with its traceback, drop the connections it broke (the next
+    statement connects again), and give the body of its 503."""
+    logger.error("Database unavailable while answering %s: %s", path, exc, exc_info=exc)
+    for database in connections.all(initialized_only=True):
+        database.close_if_unusable_or_obsolete()
+    return error_body(DATABASE_UNAVAILABLE, "database_unavailable")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DATABASE_ERRORS):
+        request = context.get("request")
+        body = database_unavailable_logged(exc, request.path if request is not None else "?")
+        set_rollback()
+        return Response(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exc, ProctoringError):
         return Response(error_body(exc.message, exc.code), status=exc.http_status)
     if isinstance(exc, Http404):
@@ -76,24 +104,3 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         response.data = error_body(str(exc.detail), _code(exc))
     return response
-
-
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
-def json_not_found(request: HttpRequest, exception: Exception | None = None) -> Any:
-    """Django's 404 page, in JSON for the API (an unknown URL or action)."""
-    if _is_api(request):
-        return JsonResponse(error_body("Not found.", "not_found"), status=404)
-    from django.views.defaults import page_not_found
-
-    return page_not_found(request, exception or Http404())
-
-
-def json_server_error(request: HttpRequest) -> Any:
-    if _is_api(request):
-        return JsonResponse(error_body("Server error.", "server_error"), status=500)
-    from django.views.defaults import server_error
-
-    return server_error(request)

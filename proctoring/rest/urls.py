@@ -1,11 +1,13 @@
 """The routes of the REST API v1, mounted at /api/v1/.
 
-``course_id`` is the platform's opaque id, which may hold slashes (``edX/DemoX/Demo_Course``):
-it is matched as a path, so the routes under a course come before the course itself.
+``course_id`` is the platform's id, of the grammar of ``proctoring.core.ids``: one segment, or
+three separated by slashes (``edX/DemoX/Demo_Course``). It is matched as a path, so the routes
+under a course come before the course itself.
 """
 
 from django.urls import path, register_converter
 
+from proctoring.core.ids import COURSE_ID_RESERVED_SEGMENTS, is_course_id
 from proctoring.rest.v1 import allowances, attempts, courses, exams, users, webhooks
 
 
@@ -21,10 +23,17 @@ class IdConverter:
         return str(value)
 
 
-class CourseIdConverter:
-    """A course id: any text without NUL, slashes included (the routes below it come first)."""
+_SEGMENT = "[^/\x00]+"
+_RESERVED = "|".join(COURSE_ID_RESERVED_SEGMENTS)
 
-    regex = "[^\x00]+"
+
+class CourseIdConverter:
+    """The course id of the course resource itself: one segment, or three whose middle one is
+    not a word of the routes under a course (so ``courses/A/exams/abc`` is no course and
+    answers 404). Its characters are checked by the view: a ``PUT`` of an id outside the
+    grammar (``proctoring.core.ids``) is a 400 ``invalid_course_id``."""
+
+    regex = f"{_SEGMENT}(?:/(?!(?:{_RESERVED})/){_SEGMENT}/{_SEGMENT})?"
 
     def to_python(self, value: str) -> str:
         return value
@@ -33,19 +42,36 @@ class CourseIdConverter:
         return value
 
 
-class NameConverter(CourseIdConverter):
+class KnownCourseIdConverter(CourseIdConverter):
+    """The course id of the routes under a course: only an id of the grammar matches, so
+    any other path is a 404."""
+
+    def to_python(self, value: str) -> str:
+        if not is_course_id(value):
+            raise ValueError(value)
+        return value
+
+
+class NameConverter:
     """One path segment without NUL: a username or an allowance key."""
 
-    regex = "[^/\x00]+"
+    regex = _SEGMENT
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
 
 
 register_converter(IdConverter, "id")
 register_converter(CourseIdConverter, "course_id")
+register_converter(KnownCourseIdConverter, "known_course_id")
 register_converter(NameConverter, "name")
 
 app_name = "v1"
 
-C = "courses/<course_id:course_id>"
+C = "courses/<known_course_id:course_id>"
 
 W = "webhooks/<id:subscription_id>"
 
@@ -135,13 +161,16 @@ urlpatterns = [
     path(f"{C}/exams", exams.ExamListCreateApi.as_view(), name="exam-list"),
     path(f"{C}/exams/lookup", exams.ExamLookupApi.as_view(), name="exam-lookup"),
     path(f"{C}/exams/<id:exam_id>", exams.ExamDetailApi.as_view(), name="exam-detail"),
-    path(
-        f"{C}/exams/<id:exam_id>/allowances/<name:username>/<name:key>",
-        allowances.AllowanceDetailApi.as_view(),
-        name="allowance-detail",
+    *(
+        path(
+            f"{C}/exams/<id:exam_id>/allowances/<name:username>/{key}",
+            view.as_view(),
+            name="allowance-detail",
+        )
+        for key, view in allowances.ALLOWANCE_DETAIL_VIEWS.items()
     ),
     path(f"{C}/allowances", allowances.AllowanceListApi.as_view(), name="allowance-list"),
     path(f"{C}/allowances/bulk", allowances.AllowanceBulkGrantApi.as_view(), name="allowance-bulk"),
     path(f"{C}/attempts", attempts.CourseAttemptListApi.as_view(), name="course-attempt-list"),
-    path(C, courses.CourseApi.as_view(), name="course"),
+    path("courses/<course_id:course_id>", courses.CourseApi.as_view(), name="course"),
 ]

@@ -44,8 +44,13 @@ def test_staff_grant_change_list_and_revoke_an_allowance(world):
         ("time_multiplier", "0.5"),
         ("time_multiplier", "nan"),
         ("time_multiplier", "11"),
+        ("time_multiplier", " 2"),
+        ("time_multiplier", "1e0"),
         ("review_policy_exception", ""),
-        ("shoe_size", "42"),
+        ("review_policy_exception", " padded "),
+        ("due_date_extension", "2030-06-30T23:59:00"),
+        ("due_date_extension", "0001-01-01T00:00:00+14:00"),
+        ("due_date_extension", "2030-02-30T00:00:00Z"),
     ],
 )
 def test_invalid_values_are_400s(world, key, value):
@@ -54,6 +59,14 @@ def test_invalid_values_are_400s(world, key, value):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_allowance"
+
+
+def test_an_unknown_allowance_key_is_a_404(world):
+    response = client_for(world, "staff").put(
+        _path(world.exam.pk, key="shoe_size"), {"value": "42"}, format="json"
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_values_are_stored_in_a_canonical_form():
@@ -124,3 +137,23 @@ def test_a_bulk_grant_costs_a_fixed_number_of_queries(world, django_assert_max_n
     with django_assert_max_num_queries(10):  # the events of the grants in one INSERT
         client.post(f"/api/v1/courses/{COURSE_ID}/allowances/bulk", body, format="json")
     assert Allowance.objects.count() == 20
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "code"),
+    [
+        ("due_date_extension", "5", "invalid_allowance"),
+        ("additional_time_granted", "2030-06-30T23:59:00+00:00", "invalid_allowance"),
+        ("time_multiplier", 2, "invalid"),
+        ("shoe_size", "42", "invalid"),
+        (None, "42", "invalid"),
+    ],
+)
+def test_a_bulk_grant_takes_the_value_form_of_its_key(world, key, value, code):
+    body = {"exam_ids": [world.exam.pk], "usernames": ["alice"], "key": key, "value": value}
+    body = {name: item for name, item in body.items() if item is not None}
+    response = client_for(world, "staff").post(
+        f"/api/v1/courses/{COURSE_ID}/allowances/bulk", body, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == code

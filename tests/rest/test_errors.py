@@ -10,7 +10,9 @@ from proctoring.exceptions import (
     ProctoredExamIllegalStatusTransition,
     StudentExamAttemptDoesNotExistsException,
 )
+from proctoring.rest import django_errors
 from proctoring.rest.exception_handler import _flatten, exception_handler
+from tests.factories import UserFactory
 from tests.rest.conftest import COURSE_ID, client_for
 
 pytestmark = pytest.mark.django_db
@@ -119,21 +121,32 @@ def test_an_unknown_url_under_the_api_is_a_json_404(db):
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
-def test_an_unknown_url_elsewhere_keeps_the_html_404(db):
+def test_an_unknown_url_outside_the_api_is_a_json_404_too(db):
     response = Client().get("/nothing/here")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_an_unknown_url_of_the_admin_keeps_the_admins_html_404(db):
+    response = Client().get("/admin/nothing/here/")
+    assert response.status_code in (302, 404)  # the admin sends strangers to its login
+    staff = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    response = client.get("/admin/nothing/here/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
 
 
 @override_settings(DEBUG=False)
-def test_a_server_error_under_the_api_is_json(db):
-    from proctoring.rest.exception_handler import json_server_error
-
+def test_a_server_error_is_json_outside_the_admin(db):
     request = APIRequestFactory().get("/api/v1/attempts/active")
-    response = json_server_error(request)
+    response = django_errors.server_error(request)
     assert response.status_code == 500
     assert json.loads(response.content) == {"detail": "Server error.", "code": "server_error"}
-    assert json_server_error(APIRequestFactory().get("/admin/")).status_code == 500
+    admin = django_errors.server_error(APIRequestFactory().get("/admin/"))
+    assert admin.status_code == 500
+    assert admin["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.parametrize(
@@ -165,3 +178,84 @@ def test_nested_field_errors_are_flattened():
         "key": ["Required."],
     }
     assert _flatten(["Wrong."]) == {"non_field_errors": ["Wrong."]}
+
+
+# --- Django's own answers (outside DRF's views) are in the error shape -------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/attempts/active", "/admin/", "/nothing/here"])
+def test_a_host_not_allowed_is_a_json_400_bad_host_everywhere(db, path):
+    response = Client().get(path, HTTP_HOST="evil.example.com")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The Host header names no host this service answers to.",
+        "code": "bad_host",
+    }
+
+
+def test_a_failed_csrf_check_of_the_sign_in_form_is_a_json_403(db):
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/auth/login/", {"username": "x", "password": "y"}
+    )
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == "csrf_failed"
+    assert body["detail"].startswith("CSRF verification failed: ")
+
+
+def test_a_failed_csrf_check_of_the_admin_keeps_the_admins_html_page(db):
+    response = Client(enforce_csrf_checks=True).post("/admin/login/", {"username": "x"})
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_form_body_over_djangos_limit_is_a_json_413(db, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = Client().post("/api/auth/login/", {"username": "x" * 5000, "password": "y"})
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The request body is too large.",
+        "code": "request_too_large",
+    }
+
+
+def test_a_form_with_too_many_fields_is_a_json_400(db, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    fields = {f"f{i}": "1" for i in range(50)}
+    response = Client().post("/api/auth/login/", fields)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request is malformed.", "code": "bad_request"}
+
+
+def test_an_error_page_of_a_django_view_is_reshaped_and_keeps_its_headers(db):
+    response = Client().delete("/api/auth/login/")
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed.", "code": "method_not_allowed"}
+    assert "POST" in response["Allow"]
+
+
+def test_a_permission_denied_outside_the_admin_is_a_json_403():
+    request = APIRequestFactory().get("/api/auth/login/")
+    response = django_errors.permission_denied(request)
+    assert response.status_code == 403
+    assert json.loads(response.content)["code"] == "permission_denied"
+    admin = django_errors.permission_denied(APIRequestFactory().get("/admin/x/"))
+    assert admin["Content-Type"].startswith("text/html")
+
+
+def test_the_browsable_apis_html_error_page_is_left_to_drf(world):
+    client = client_for(world, "learner")
+    response = client.get("/api/v1/attempts/999999", HTTP_ACCEPT="text/html")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_session_call_without_its_csrf_token_is_a_403_csrf_failed(world):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(world.staff)
+    response = client.post(EXAMS, {"content_id": "x"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+    assert response.json()["detail"].startswith("CSRF Failed: ")

@@ -1,5 +1,7 @@
-"""Schemathesis against the live server, as a learner and as course staff: no 5xx, and
-responses that match the schema.
+"""Schemathesis against the live server, as a learner and as course staff: no 5xx, responses
+that match the schema (status code, content type, body), and every request the schema allows
+accepted (``positive_data_acceptance``: no 400 for a schema-valid request, so the schema and
+the server agree on what input is valid).
 
 The schema is generated at collection time by the generator that serves /api/schema/ (one
 test per operation), and the first test checks that the live server serves that very schema.
@@ -32,6 +34,7 @@ CHECKS = [
     oc.status_code_conformance,
     oc.content_type_conformance,
     oc.response_schema_conformance,
+    oc.positive_data_acceptance,
 ]
 
 

@@ -40,3 +40,83 @@ def test_a_short_jwt_secret_is_reported_by_the_system_checks(settings):
     assert [message.id for message in check_jwt_settings()] == ["rest.W001"]
     settings.PROCTORING_JWT_SECRET = "x" * 32
     assert check_jwt_settings() == []
+
+
+def _schema():
+    return APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def _operations(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_every_request_body_refuses_unknown_fields_as_the_server_does():
+    schema = _schema()
+    components = schema["components"]["schemas"]
+    bodies = set()
+    for _, _, operation in _operations(schema):
+        if "requestBody" in operation:
+            ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            name = ref.rsplit("/", 1)[1]
+            one_of = components[name].get("oneOf", [{"$ref": ref}])  # the bulk grant's
+            bodies.update(choice["$ref"].rsplit("/", 1)[1] for choice in one_of)
+    assert len(bodies) >= 16
+    for name in bodies:
+        assert components[name]["additionalProperties"] is False, name
+        assert "typo" not in components[name].get("description", ""), name
+
+
+def test_every_operation_may_answer_503_with_retry_after():
+    for path, method, operation in _operations(_schema()):
+        unavailable = operation["responses"]["503"]
+        assert "Retry-After" in unavailable["headers"], (path, method)
+
+
+def test_course_ids_in_paths_have_the_grammars_pattern():
+    from proctoring.core.ids import COURSE_ID_PATTERN
+
+    seen = 0
+    for _, _, operation in _operations(_schema()):
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] == "course_id":
+                assert parameter["schema"]["pattern"] == COURSE_ID_PATTERN
+                assert parameter["schema"]["maxLength"] == 255
+                seen += 1
+    assert seen >= 10
+
+
+def test_paginated_lists_describe_their_page_parameters():
+    schema = _schema()
+    operation = schema["paths"]["/api/v1/courses/{course_id}/attempts"]["get"]
+    parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert parameters["page"]["minimum"] == 1
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert parameters["search"]["minLength"] == 1
+
+
+def test_input_strings_are_described_without_nul_and_not_only_spaces_when_required():
+    from proctoring.rest.schema import NO_NUL_PATTERN, NOT_BLANK_PATTERN
+
+    components = _schema()["components"]["schemas"]
+    exam = components["ExamListCreateInputRequest"]["properties"]
+    assert exam["exam_name"]["pattern"] == NOT_BLANK_PATTERN
+    course = components["CourseInputRequest"]["properties"]
+    assert course["display_name"]["pattern"] == NO_NUL_PATTERN
+
+
+def test_each_allowance_key_has_its_own_path_and_value_schema():
+    schema = _schema()
+    paths = [p for p in schema["paths"] if "/allowances/{username}/" in p]
+    assert sorted(p.rsplit("/", 1)[1] for p in paths) == [
+        "additional_time_granted",
+        "due_date_extension",
+        "review_policy_exception",
+        "time_multiplier",
+    ]
+    bulk = schema["components"]["schemas"]["AllowanceBulkGrantInputRequest"]
+    assert bulk["discriminator"]["propertyName"] == "key"
+    assert len(bulk["oneOf"]) == 4
+    operation = schema["paths"]["/api/v1/courses/{course_id}/allowances/bulk"]["post"]
+    assert operation["requestBody"]["required"] is True  # a POST without a body is a 400

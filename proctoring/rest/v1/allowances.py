@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,13 +22,18 @@ from proctoring.exams.selectors import exam_get_in_course
 from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import IsCourseStaff
 from proctoring.rest.schema import errors
-from proctoring.rest.v1.common import StrictSerializer, user_id_of
+from proctoring.rest.v1.allowance_values import validated, value_field
+from proctoring.rest.v1.common import (
+    JsonCharField,
+    JsonChoiceField,
+    JsonIntegerField,
+    PageQuery,
+    StrictSerializer,
+    user_id_of,
+)
 
 MAX_BULK_EXAMS = 100
 MAX_BULK_USERS = 1000
-KEY_PARAMETER = OpenApiParameter(
-    "key", str, OpenApiParameter.PATH, enum=Allowance.Key.values, description="The allowance."
-)
 
 
 class AllowanceOutput(serializers.Serializer[Allowance]):
@@ -47,9 +52,9 @@ class AllowanceListApi(APIView):
 
     permission_classes = [IsCourseStaff]
 
-    class FilterSerializer(serializers.Serializer[Any]):
+    class FilterSerializer(PageQuery):
         exam_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-        username = serializers.CharField(max_length=150, required=False)
+        username = serializers.CharField(max_length=150, min_length=1, required=False)
 
     @extend_schema(
         operation_id="allowance_list",
@@ -72,70 +77,91 @@ class AllowanceListApi(APIView):
         return paginator.get_paginated_response(AllowanceOutput(cast(Any, page), many=True).data)
 
 
-class AllowanceDetailApi(APIView):
-    """Grant, change or revoke one allowance of a learner on an exam of the course."""
+def _camel(key: str) -> str:
+    return "".join(word.capitalize() for word in key.split("_"))
 
-    permission_classes = [IsCourseStaff]
 
-    class InputSerializer(StrictSerializer):
-        value = serializers.CharField(max_length=255, allow_blank=True)
+def _allowance_detail_view(key: str) -> type[APIView]:
+    """The view of one allowance key: its own path, so its value has its own schema."""
 
-    @extend_schema(
-        operation_id="allowance_grant",
-        parameters=[KEY_PARAMETER],
-        request=InputSerializer,
-        responses={200: AllowanceOutput, 201: AllowanceOutput, **errors(404)},
-    )
-    def put(
-        self, request: Request, course_id: str, exam_id: int, username: str, key: str
-    ) -> Response:
-        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_get_by_username(username=username)
-        allowance, created = allowance_grant(
-            exam=exam,
-            user_id=user.pk,
-            key=key,
-            value=serializer.validated_data["value"],
-            actor_id=user_id_of(request),
-        )
-        return Response(
-            AllowanceOutput(allowance).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    class AllowanceDetailApi(APIView):
+        permission_classes = [IsCourseStaff]
+        InputSerializer = type(
+            f"Allowance{_camel(key)}", (StrictSerializer,), {"value": value_field(key)}
         )
 
-    @extend_schema(
-        operation_id="allowance_revoke",
-        parameters=[KEY_PARAMETER],
-        request=None,
-        responses={204: None, **errors(404)},
+        @extend_schema(
+            operation_id=f"allowance_grant_{key}",
+            summary=f"Grant or change a learner's {key} allowance",
+            request=InputSerializer,
+            responses={200: AllowanceOutput, 201: AllowanceOutput, **errors(404)},
+        )
+        def put(self, request: Request, course_id: str, exam_id: int, username: str) -> Response:
+            exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+            data = validated(self.InputSerializer(data=request.data), key)
+            user = user_get_by_username(username=username)
+            allowance, created = allowance_grant(
+                exam=exam,
+                user_id=user.pk,
+                key=key,
+                value=data["value"],
+                actor_id=user_id_of(request),
+            )
+            return Response(
+                AllowanceOutput(allowance).data,
+                status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            )
+
+        @extend_schema(
+            operation_id=f"allowance_revoke_{key}",
+            summary=f"Revoke a learner's {key} allowance",
+            request=None,
+            responses={204: None, **errors(404)},
+        )
+        def delete(self, request: Request, course_id: str, exam_id: int, username: str) -> Response:
+            exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+            user = user_get_by_username(username=username)
+            allowance_revoke(exam=exam, user_id=user.pk, key=key, actor_id=user_id_of(request))
+            return Response(status=status.HTTP_204_NO_CONTENT)
+
+    AllowanceDetailApi.__name__ = f"Allowance{_camel(key)}Api"
+    AllowanceDetailApi.__qualname__ = AllowanceDetailApi.__name__
+    return AllowanceDetailApi
+
+
+# One view per allowance key: ``.../allowances/<username>/<key>`` (Grant, change or revoke one
+# allowance of a learner on an exam of the course).
+ALLOWANCE_DETAIL_VIEWS = {key: _allowance_detail_view(key) for key in Allowance.Key.values}
+
+
+class _BulkGrantFields(StrictSerializer):
+    exam_ids = serializers.ListField(
+        child=JsonIntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=MAX_BULK_EXAMS,
     )
-    def delete(
-        self, request: Request, course_id: str, exam_id: int, username: str, key: str
-    ) -> Response:
-        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
-        user = user_get_by_username(username=username)
-        allowance_revoke(exam=exam, user_id=user.pk, key=key, actor_id=user_id_of(request))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    usernames = serializers.ListField(
+        child=JsonCharField(max_length=150), min_length=1, max_length=MAX_BULK_USERS
+    )
+    key = JsonChoiceField(choices=Allowance.Key.choices)
+    value = JsonCharField(max_length=255)
+
+
+# The body of a bulk grant, one shape per key (the schema's oneOf, told apart by ``key``).
+BULK_GRANT_INPUTS: dict[str, type[serializers.Serializer[Any]]] = {
+    key: type(
+        f"AllowanceBulkGrant{_camel(key)}",
+        (_BulkGrantFields,),
+        {"key": JsonChoiceField(choices=[key]), "value": value_field(key)},
+    )
+    for key in Allowance.Key.values
+}
 
 
 class AllowanceBulkGrantApi(APIView):
     """Grant one allowance to many learners on many exams of the course; a result per pair."""
 
     permission_classes = [IsCourseStaff]
-
-    class InputSerializer(StrictSerializer):
-        exam_ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
-            min_length=1,
-            max_length=MAX_BULK_EXAMS,
-        )
-        usernames = serializers.ListField(
-            child=serializers.CharField(max_length=150), min_length=1, max_length=MAX_BULK_USERS
-        )
-        key = serializers.ChoiceField(choices=Allowance.Key.choices)
-        value = serializers.CharField(max_length=255, allow_blank=True)
 
     class ResultSerializer(serializers.Serializer[Any]):
         exam_id = serializers.IntegerField()
@@ -146,7 +172,12 @@ class AllowanceBulkGrantApi(APIView):
 
     @extend_schema(
         operation_id="allowance_bulk_grant",
-        request=InputSerializer,
+        # Required, as every shape has required fields (require_bodies_with_required_fields).
+        request=PolymorphicProxySerializer(
+            component_name="AllowanceBulkGrantInput",
+            serializers=dict(BULK_GRANT_INPUTS.items()),
+            resource_type_field_name="key",
+        ),
         responses={
             200: inline_serializer(
                 name="AllowanceBulkGrantResults", fields={"results": ResultSerializer(many=True)}
@@ -155,9 +186,9 @@ class AllowanceBulkGrantApi(APIView):
         },
     )
     def post(self, request: Request, course_id: str) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        results = allowance_grant_bulk(
-            course_id=course_id, actor_id=user_id_of(request), **serializer.validated_data
-        )
+        # The shape of the body's key; a missing or unknown key is refused by the common one.
+        key = request.data.get("key") if isinstance(request.data, dict) else None
+        key = key if isinstance(key, str) else ""
+        data = validated(BULK_GRANT_INPUTS.get(key, _BulkGrantFields)(data=request.data), key)
+        results = allowance_grant_bulk(course_id=course_id, actor_id=user_id_of(request), **data)
         return Response({"results": self.ResultSerializer(results, many=True).data})

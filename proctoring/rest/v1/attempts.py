@@ -29,7 +29,16 @@ from proctoring.rest.permissions import (
     check_attempt_staff,
 )
 from proctoring.rest.schema import errors
-from proctoring.rest.v1.common import StrictSerializer, user_id_of
+from proctoring.rest.v1.common import (
+    JsonBooleanField,
+    JsonCharField,
+    JsonChoiceField,
+    JsonIntegerField,
+    PageQuery,
+    QueryBooleanField,
+    StrictSerializer,
+    user_id_of,
+)
 
 
 class _AttemptFields(serializers.Serializer[Attempt]):
@@ -118,9 +127,9 @@ class AttemptCreateApi(APIView):
     permission_classes = [IsLearner]
 
     class InputSerializer(StrictSerializer):
-        exam_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-        taking_as_proctored = serializers.BooleanField(required=False, default=False)
-        start = serializers.BooleanField(required=False, default=False)
+        exam_id = JsonIntegerField(min_value=1, max_value=2**63 - 1)
+        taking_as_proctored = JsonBooleanField(required=False, default=False)
+        start = JsonBooleanField(required=False, default=False)
 
     @extend_schema(
         operation_id="attempt_create",
@@ -208,7 +217,7 @@ class AttemptReviewApi(APIView):
     permission_classes = [IsCourseStaff]
 
     class InputSerializer(StrictSerializer):
-        status = serializers.ChoiceField(choices=sorted(str(s) for s in statuses.REVIEW_STATUSES))
+        status = JsonChoiceField(choices=sorted(str(s) for s in statuses.REVIEW_STATUSES))
 
     @extend_schema(
         operation_id="attempt_review",
@@ -249,8 +258,8 @@ class AttemptAddTimeApi(APIView):
     permission_classes = [IsCourseStaff]
 
     class InputSerializer(StrictSerializer):
-        minutes = serializers.IntegerField(min_value=1, max_value=time_changes.MAX_ADDED_MINUTES)
-        reason = serializers.CharField(max_length=500, required=False, default="")
+        minutes = JsonIntegerField(min_value=1, max_value=time_changes.MAX_ADDED_MINUTES)
+        reason = JsonCharField(max_length=500, required=False, default="")
 
     @extend_schema(
         operation_id="attempt_add_time",
@@ -268,7 +277,7 @@ class AttemptAddTimeApi(APIView):
 
 
 class ClockChangeInput(StrictSerializer):
-    reason = serializers.CharField(max_length=500, required=False, default="")
+    reason = JsonCharField(max_length=500, required=False, default="")
 
 
 def _clock_view(action: str, summary: str) -> type[APIView]:
@@ -329,15 +338,16 @@ class CourseAttemptListApi(APIView):
 
     permission_classes = [IsCourseStaff]
 
-    class FilterSerializer(serializers.Serializer[Any]):
+    class FilterSerializer(PageQuery):
         exam_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
         status = serializers.ChoiceField(choices=CHOICES, required=False)
         search = serializers.CharField(
             max_length=150,
+            min_length=1,
             required=False,
             help_text="A case-insensitive prefix of the username or the email.",
         )
-        include_archived = serializers.BooleanField(required=False, default=False)
+        include_archived = QueryBooleanField(required=False, default=False)
 
     @extend_schema(
         operation_id="course_attempt_list",
@@ -350,7 +360,7 @@ class CourseAttemptListApi(APIView):
     def get(self, request: Request, course_id: str) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        attempts = attempt_list_for_course(course_id=course_id, **filters.validated_data)
+        attempts = attempt_list_for_course(course_id=course_id, **filters.filters)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(attempts, request, view=self)
         return paginator.get_paginated_response(AttemptListItem(cast(Any, page), many=True).data)

@@ -24,7 +24,13 @@ from proctoring.exceptions import CourseRoleNotFound
 from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import IsCourseStaff, IsGlobalStaff
 from proctoring.rest.schema import errors
-from proctoring.rest.v1.common import StrictSerializer, check_course_id
+from proctoring.rest.v1.common import (
+    JsonCharField,
+    JsonChoiceField,
+    PageQuery,
+    StrictSerializer,
+    check_course_id,
+)
 
 
 class CourseOutput(serializers.ModelSerializer[Course]):
@@ -40,8 +46,8 @@ class CourseApi(APIView):
         return [IsGlobalStaff()] if self.request.method == "PUT" else [IsCourseStaff()]
 
     class InputSerializer(StrictSerializer):
-        display_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
-        provider = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        display_name = JsonCharField(max_length=255, required=False, allow_blank=True)
+        provider = JsonCharField(max_length=100, required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="course_upsert",
@@ -72,7 +78,7 @@ class CourseRoleListApi(APIView):
 
     permission_classes = [IsCourseStaff]
 
-    class FilterSerializer(serializers.Serializer[Any]):
+    class FilterSerializer(PageQuery):
         role = serializers.ChoiceField(choices=CourseRole.Role.choices, required=False)
 
     @extend_schema(
@@ -99,7 +105,7 @@ class CourseRoleApi(APIView):
     permission_classes = [IsCourseStaff]
 
     class InputSerializer(StrictSerializer):
-        role = serializers.ChoiceField(choices=CourseRole.Role.choices)
+        role = JsonChoiceField(choices=CourseRole.Role.choices)
 
     @extend_schema(
         operation_id="course_role_grant",

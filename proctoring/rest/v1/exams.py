@@ -20,7 +20,16 @@ from proctoring.exams.services import exam_create, exam_update
 from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import IsCourseStaff
 from proctoring.rest.schema import errors
-from proctoring.rest.v1.common import StrictSerializer, check_course_id
+from proctoring.rest.v1.common import (
+    JsonBooleanField,
+    JsonCharField,
+    JsonIntegerField,
+    PageQuery,
+    QueryBooleanField,
+    QuerySerializer,
+    StrictSerializer,
+    check_course_id,
+)
 
 
 class ExamOutput(serializers.ModelSerializer[Exam]):
@@ -43,15 +52,15 @@ class ExamOutput(serializers.ModelSerializer[Exam]):
 
 
 class _ExamFields(StrictSerializer):
-    exam_name = serializers.CharField(max_length=10_000)
-    time_limit_mins = serializers.IntegerField(min_value=0, max_value=100_000, allow_null=True)
+    exam_name = JsonCharField(max_length=10_000)
+    time_limit_mins = JsonIntegerField(min_value=0, max_value=100_000, allow_null=True)
     due_date = serializers.DateTimeField(required=False, allow_null=True)
-    is_proctored = serializers.BooleanField(required=False)
-    is_practice_exam = serializers.BooleanField(required=False)
-    is_active = serializers.BooleanField(required=False)
-    hide_after_due = serializers.BooleanField(required=False)
-    external_id = serializers.CharField(max_length=255, required=False, allow_null=True)
-    backend = serializers.CharField(max_length=100, required=False, allow_null=True)
+    is_proctored = JsonBooleanField(required=False)
+    is_practice_exam = JsonBooleanField(required=False)
+    is_active = JsonBooleanField(required=False)
+    hide_after_due = JsonBooleanField(required=False)
+    external_id = JsonCharField(max_length=255, required=False, allow_null=True)
+    backend = JsonCharField(max_length=100, required=False, allow_null=True)
 
 
 class ExamListCreateApi(APIView):
@@ -59,11 +68,11 @@ class ExamListCreateApi(APIView):
 
     permission_classes = [IsCourseStaff]
 
-    class FilterSerializer(serializers.Serializer[Any]):
-        active_only = serializers.BooleanField(required=False, default=False)
+    class FilterSerializer(PageQuery):
+        active_only = QueryBooleanField(required=False, default=False)
 
     class InputSerializer(_ExamFields):
-        content_id = serializers.CharField(max_length=255)
+        content_id = JsonCharField(max_length=255)
 
     @extend_schema(
         operation_id="exam_list",
@@ -97,8 +106,8 @@ class ExamLookupApi(APIView):
 
     permission_classes = [IsCourseStaff]
 
-    class FilterSerializer(serializers.Serializer[Any]):
-        content_id = serializers.CharField(max_length=255)
+    class FilterSerializer(QuerySerializer):
+        content_id = serializers.CharField(max_length=255, min_length=1)
 
     @extend_schema(
         operation_id="exam_lookup",
@@ -120,11 +129,11 @@ class ExamDetailApi(APIView):
     permission_classes = [IsCourseStaff]
 
     class InputSerializer(_ExamFields):
-        exam_name = serializers.CharField(max_length=10_000, required=False)
-        time_limit_mins = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+        exam_name = JsonCharField(max_length=10_000, required=False)
+        time_limit_mins = JsonIntegerField(min_value=0, max_value=100_000, required=False)
         # null means "unchanged" in the domain: only a value is accepted here.
-        external_id = serializers.CharField(max_length=255, required=False)
-        backend = serializers.CharField(max_length=100, required=False)
+        external_id = JsonCharField(max_length=255, required=False)
+        backend = JsonCharField(max_length=100, required=False)
 
     @extend_schema(operation_id="exam_read", responses={200: ExamOutput, **errors(404)})
     def get(self, request: Request, course_id: str, exam_id: int) -> Response:
