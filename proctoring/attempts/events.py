@@ -25,6 +25,20 @@ def _when(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+def _attempt_event(
+    event_type: str, attempt: Attempt, moment: datetime, data: dict[str, Any]
+) -> DomainEvent:
+    """An event about the attempt, numbered with its current sequence number."""
+    return DomainEvent(
+        type=event_type,
+        occurred_at=moment,
+        course_id=attempt.exam.course_id,
+        attempt_id=attempt.pk,
+        sequence=attempt.event_sequence,
+        payload={**_attempt_fields(attempt), **data},
+    )
+
+
 def _attempt_fields(attempt: Attempt) -> dict[str, Any]:
     return {
         "attempt_id": attempt.pk,
@@ -46,14 +60,11 @@ def attempt_status_changed_event(
 ) -> DomainEvent:
     """The attempt, already moved (in memory) to its new status and sequence number."""
     to_status = attempt.status
-    return DomainEvent(
-        type=ATTEMPT_STATUS_CHANGED,
-        occurred_at=moment,
-        course_id=attempt.exam.course_id,
-        attempt_id=attempt.pk,
-        sequence=attempt.event_sequence,
-        payload={
-            **_attempt_fields(attempt),
+    return _attempt_event(
+        ATTEMPT_STATUS_CHANGED,
+        attempt,
+        moment,
+        {
             "from_status": from_status,
             "to_status": to_status,
             "taking_as_proctored": attempt.taking_as_proctored,
@@ -76,14 +87,11 @@ def attempt_status_changed_event(
 
 def attempt_reset_event(*, attempt: Attempt, moment: datetime, actor_id: int | None) -> DomainEvent:
     """The attempt was archived: the platform may clear its answers, grade and completion."""
-    return DomainEvent(
-        type=ATTEMPT_RESET,
-        occurred_at=moment,
-        course_id=attempt.exam.course_id,
-        attempt_id=attempt.pk,
-        sequence=attempt.event_sequence,
-        payload={
-            **_attempt_fields(attempt),
+    return _attempt_event(
+        ATTEMPT_RESET,
+        attempt,
+        moment,
+        {
             "status": attempt.status,
             "archived_at": _when(attempt.archived_at),
             "actor_id": actor_id,
@@ -102,14 +110,11 @@ def attempt_time_changed_event(
     reason: str,
 ) -> DomainEvent:
     """The running attempt's clock changed: time added, a pause, a resume, an allowance."""
-    return DomainEvent(
-        type=ATTEMPT_TIME_CHANGED,
-        occurred_at=moment,
-        course_id=attempt.exam.course_id,
-        attempt_id=attempt.pk,
-        sequence=attempt.event_sequence,
-        payload={
-            **_attempt_fields(attempt),
+    return _attempt_event(
+        ATTEMPT_TIME_CHANGED,
+        attempt,
+        moment,
+        {
             "kind": kind,
             "seconds": seconds,
             "deadline_before": _when(deadline_before),
@@ -135,19 +140,10 @@ def review_events(*, attempt: Attempt, moment: datetime, actor_id: int | None) -
     events = []
     for event_type in review_event_types(attempt.status):
         attempt.event_sequence += 1
-        events.append(
-            DomainEvent(
-                type=event_type,
-                occurred_at=moment,
-                course_id=attempt.exam.course_id,
-                attempt_id=attempt.pk,
-                sequence=attempt.event_sequence,
-                payload={
-                    **_attempt_fields(attempt),
-                    "review_status": attempt.status,
-                    "reviewer_id": actor_id,
-                    "source": "staff" if actor_id is not None else "system",
-                },
-            )
-        )
+        data = {
+            "review_status": attempt.status,
+            "reviewer_id": actor_id,
+            "source": "staff" if actor_id is not None else "system",
+        }
+        events.append(_attempt_event(event_type, attempt, moment, data))
     return events

@@ -4,7 +4,6 @@ attempts that were never started once the due date (or the learner's extension) 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 from io import StringIO
@@ -24,6 +23,7 @@ from proctoring.credit.models import CreditRequirementStatus
 from proctoring.exceptions import AttemptDeadlinePassed, ProctoringError
 from proctoring.jobs import JOBS
 from tests.attempts.conftest import GRACE, T0
+from tests.attempts.threads import run_together
 from tests.conftest import on_postgresql
 from tests.factories import ExamFactory, UserFactory
 
@@ -327,27 +327,7 @@ def test_two_expiry_jobs_at_once_expire_each_past_due_attempt_exactly_once(cours
     a past-due exam expire each exactly once between them."""
     exam = ExamFactory(course=course, due_date=T0 - timedelta(days=1))
     attempts = [never_started(exam, UserFactory(username=f"race{n}")) for n in range(20)]
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def job() -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            results.append(attempts_expire(batch_size=2))
-        except BaseException as exc:  # reported to the test thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=job, daemon=True) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    results = run_together(lambda: attempts_expire(batch_size=2))
     assert sum(results) == 20
     ids = {attempt.pk for attempt in attempts}
     expirations = Counter(

@@ -8,7 +8,6 @@ The time comes from a fake clock that replaces ``django.utils.timezone.now`` (wh
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +40,7 @@ from proctoring.attempts.timer import (
 from proctoring.credit.models import CreditRequirementStatus
 from proctoring.exceptions import AttemptClockError, AttemptDeadlinePassed
 from tests.attempts.conftest import GRACE, T0
+from tests.attempts.threads import run_together
 from tests.conftest import committed, on_postgresql
 from tests.factories import ExamFactory, UserFactory
 
@@ -768,27 +768,7 @@ def test_two_expiry_jobs_at_once_expire_each_attempt_exactly_once(course, clock)
     exam = ExamFactory(course=course)
     attempts = start_many(exam, 20, "race")
     clock.advance(days=1)
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def job() -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            results.append(attempts_expire_overdue(batch_size=2))
-        except BaseException as exc:  # reported to the test thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=job, daemon=True) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    results = run_together(lambda: attempts_expire_overdue(batch_size=2))
     assert sum(results) == 20
     ids = {attempt.pk for attempt in attempts}
     completions = Counter(
