@@ -126,7 +126,9 @@ class JobRunner:
         return self._override if self._override is not None else job.interval()
 
     def _loop(self) -> None:
-        due = {job: time.monotonic() + self._period(job) for job in self.jobs}
+        # Every job runs once at the start (readiness waits for their first success), then on
+        # its interval.
+        due = dict.fromkeys(self.jobs, time.monotonic())
         try:
             while not self._stop.is_set():
                 woken = self._wake.wait(max(0.0, min(due.values()) - time.monotonic()))
