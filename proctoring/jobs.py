@@ -80,6 +80,9 @@ def job_run_recorded(job: Job) -> int:
     return done
 
 
+# The shortest time between two runs of a wakeable job in one process.
+WAKE_SPACING_SECONDS = 0.2
+
 _lock = threading.Lock()
 _runner: JobRunner | None = None
 
@@ -129,19 +132,26 @@ class JobRunner:
         # Every job runs once at the start (readiness waits for their first success), then on
         # its interval.
         due = dict.fromkeys(self.jobs, time.monotonic())
+        last = dict.fromkeys(self.jobs, 0.0)
         try:
             while not self._stop.is_set():
-                woken = self._wake.wait(max(0.0, min(due.values()) - time.monotonic()))
+                if self._wake.wait(max(0.0, min(due.values()) - time.monotonic())):
+                    self._wake.clear()
+                    # Woken (events committed): the wakeable jobs run soon, but a busy process
+                    # runs them at most once every WAKE_SPACING seconds, each run taking
+                    # whatever has committed meanwhile.
+                    for job in self.jobs:
+                        if job.wakeable:
+                            due[job] = min(due[job], last[job] + WAKE_SPACING_SECONDS)
+                    continue
                 if self._stop.is_set():
                     break
-                self._wake.clear()
                 moment = time.monotonic()
-                ready = tuple(
-                    job for job in self.jobs if due[job] <= moment or (woken and job.wakeable)
-                )
+                ready = tuple(job for job in self.jobs if due[job] <= moment)
                 self.run_once(ready)
                 for job in ready:
-                    due[job] = time.monotonic() + self._period(job)
+                    last[job] = time.monotonic()
+                    due[job] = last[job] + self._period(job)
         finally:
             # The thread's connections are its own: close them when it ends, or a stopped
             # runner keeps a database session open (CONN_MAX_AGE keeps them between runs).

@@ -95,3 +95,33 @@ def test_four_workers_at_once_deliver_each_event_once_in_order(settings):
         for message in receiver.received:
             by_attempt.setdefault(message["attempt_id"], []).append(message["sequence"])
         assert all(sequence == sorted(sequence) for sequence in by_attempt.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_in_process_runner_delivers_moments_after_a_commit():
+    """The runner's outbox job runs hourly here, yet a commit wakes it: the credit update
+    leaves within a second, from the runner's thread."""
+    import time
+
+    from proctoring.jobs import JobRunner, job_named
+
+    exam = ExamFactory(course=CourseFactory(course_id="course-v1:Org+Wake+Run"))
+    learner = UserFactory(username="wake")
+    api.create_exam_attempt(exam.pk, learner.pk)
+    api.update_attempt_status(exam.pk, learner.pk, "started")
+    runner = JobRunner(interval=3600, jobs=(job_named("outbox"),))
+    runner.start()
+    try:
+        time.sleep(0.5)  # its first run at the start is over
+        api.update_attempt_status(exam.pk, learner.pk, "submitted")
+        limit = time.monotonic() + 5
+        while time.monotonic() < limit:
+            row = CreditRequirementStatus.objects.filter(user=learner).first()
+            if row is not None:
+                break
+            time.sleep(0.05)
+        waited = 5 - (limit - time.monotonic())
+    finally:
+        runner.stop(timeout=10)
+    assert row is not None and row.status == "submitted"
+    assert waited < 1.5
