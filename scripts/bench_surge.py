@@ -329,15 +329,10 @@ def _document(args: argparse.Namespace, **parts: Any) -> dict[str, Any]:
         "ok": not parts["failures"],
         "failures": parts["failures"],
         "notes": [
-            "start is POST /api/v1/attempts {exam_id, start: true}, the learner's first request: "
-            "it also makes its identity and course role from the JWT; poll is GET "
-            "/api/v1/attempts/{id}; submit is POST /api/v1/attempts/{id}/submit.",
-            "requests_per_second of an operation = its successful requests / the time from its "
-            "first request sent to its last answer; run.requests_per_second = all successful "
-            "requests / the whole run. The schedule sets the rate: they measure that the server "
-            "kept up with it, not its capacity.",
-            "schedule_lag_ms: how late requests left against their schedule (the client pool).",
-            "queries_per_request is the server's X-Query-Count, authentication included.",
+            "start (POST /api/v1/attempts, start: true) is the learner's first request: it also "
+            "makes its identity and course role from the JWT.",
+            "An operation's requests_per_second: its successful requests / the time from its "
+            "first request to its last answer: the schedule sets the rate (docs/benchmarks.md).",
         ],
     }
 
