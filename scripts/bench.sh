@@ -9,6 +9,10 @@
 #   3. scripts/bench_http.py: the REST API under gunicorn, the in-exam poll and a submit, with
 #      concurrent clients (http-sqlite.json, http-postgresql.json); it fails the run when a
 #      request fails or the poll makes more than 3 SQL statements.
+#   4. scripts/bench_surge.py: an exam-start surge under gunicorn, BENCH_SURGE_OPTIONS
+#      (default: 300 learners start within 60 s, poll every 30 s for 120 s, submit; about
+#      3 min), on PostgreSQL (surge-postgresql.json); on SQLite too when BENCH_SURGE_SQLITE=1
+#      (surge-sqlite.json). It fails the run when a request fails.
 # Writes them to var/bench/ and prints them. Arguments go to `proctoring bench`, e.g.
 # ./scripts/bench.sh --learners 50; BENCH_HTTP_OPTIONS go to bench_http.py (--threads 8).
 set -euo pipefail
@@ -19,6 +23,7 @@ BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pro
 BENCH_EXPIRY_ATTEMPTS="${BENCH_EXPIRY_ATTEMPTS:-10000}"
 BENCH_OUTBOX_EVENTS="${BENCH_OUTBOX_EVENTS:-10000}"
 read -r -a HTTP_OPTIONS <<<"${BENCH_HTTP_OPTIONS:-}"
+read -r -a SURGE_OPTIONS <<<"${BENCH_SURGE_OPTIONS:-}"
 export PROCTORING_DATA_DIR="$OUT"
 mkdir -p "$OUT"
 
@@ -28,7 +33,8 @@ fresh_sqlite() {  # fresh_sqlite NAME: delete and migrate var/bench/NAME.sqlite3
     echo "sqlite:///$OUT/$1.sqlite3"
 }
 
-rm -f "$OUT/sqlite.json" "$OUT/expiry-sqlite.json" "$OUT/outbox-sqlite.json" "$OUT/http-sqlite.json"
+rm -f "$OUT/sqlite.json" "$OUT/expiry-sqlite.json" "$OUT/outbox-sqlite.json" "$OUT/http-sqlite.json" \
+    "$OUT/surge-sqlite.json"
 echo "== bench on SQLite ($OUT/bench.sqlite3)" >&2
 SQLITE_URL=$(fresh_sqlite bench)
 DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench --output "$OUT/sqlite.json" "$@"
@@ -52,9 +58,17 @@ SQLITE_URL=$(fresh_sqlite http)
     --output "$OUT/http-sqlite.json" ${HTTP_OPTIONS[@]+"${HTTP_OPTIONS[@]}"}
 echo
 
+if [ "${BENCH_SURGE_SQLITE:-0}" = 1 ]; then
+    echo "== exam-start surge on SQLite ($OUT/surge.sqlite3, gunicorn)" >&2
+    SQLITE_URL=$(fresh_sqlite surge)
+    "$BIN/python" scripts/bench_surge.py --database-url "$SQLITE_URL" \
+        --output "$OUT/surge-sqlite.json" ${SURGE_OPTIONS[@]+"${SURGE_OPTIONS[@]}"}
+    echo
+fi
+
 echo "== bench on PostgreSQL ($BENCH_DATABASE_URL)" >&2
 rm -f "$OUT/postgresql.json" "$OUT/expiry-postgresql.json" "$OUT/outbox-postgresql.json" \
-    "$OUT/http-postgresql.json"
+    "$OUT/http-postgresql.json" "$OUT/surge-postgresql.json"
 if ! "$BIN/python" scripts/db_reachable.py "$BENCH_DATABASE_URL"; then
     echo "PostgreSQL is not reachable: PostgreSQL bench skipped." >&2
     exit 0
@@ -100,4 +114,9 @@ echo
 echo "== HTTP bench on PostgreSQL (gunicorn)" >&2
 "$BIN/python" scripts/bench_http.py --database-url "$BENCH_DATABASE_URL" \
     --output "$OUT/http-postgresql.json" ${HTTP_OPTIONS[@]+"${HTTP_OPTIONS[@]}"}
+echo
+
+echo "== exam-start surge on PostgreSQL (gunicorn)" >&2
+"$BIN/python" scripts/bench_surge.py --database-url "$BENCH_DATABASE_URL" \
+    --output "$OUT/surge-postgresql.json" ${SURGE_OPTIONS[@]+"${SURGE_OPTIONS[@]}"}
 echo

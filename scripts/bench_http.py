@@ -24,34 +24,36 @@ does).
 from __future__ import annotations
 
 import argparse
-import http.client
 import importlib.util
 import json
-import math
 import os
-import platform
-import secrets
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_support import (
+    ROOT,
+    Check,
+    Client,
+    Phase,
+    Server,
+    add_server_arguments,
+    bench_environment,
+    check_migrated,
+    machine_document,
+    mint_token,
+    raise_system_exit,
+    server_document,
+    timed_request,
+)
+
 TIME_LIMIT_MINS = 60
-TOKEN_LIFETIME_SECONDS = 3600
-REQUEST_TIMEOUT_SECONDS = 30.0
-SERVER_START_SECONDS = 60.0
-QUERY_COUNT_HEADER = "X-Query-Count"
-ERROR_SAMPLES = 5
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -66,16 +68,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--requests", type=int, default=200, help="polls per client thread (default: 200)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: 2)")
-    parser.add_argument(
-        "--worker-class",
-        choices=("gthread", "sync"),
-        default="gthread",
-        help="gunicorn worker class (default: gthread)",
-    )
-    parser.add_argument(
-        "--worker-threads", type=int, default=4, help="threads of a gthread worker (default: 4)"
-    )
+    add_server_arguments(parser)
     parser.add_argument(
         "--time-cap",
         type=float,
@@ -98,24 +91,6 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _bench_environment(database_url: str) -> dict[str, str]:
-    """The variables of this process's Django and of the server's: the same for both."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "proctoring.settings",
-        "DATABASE_URL": database_url,
-        "PROCTORING_JWT_SECRET": os.environ.get("PROCTORING_JWT_SECRET")
-        or secrets.token_urlsafe(48),
-        "PROCTORING_JWT_ISSUER": os.environ.get("PROCTORING_JWT_ISSUER")
-        or "https://lms.bench.invalid",
-        "PROCTORING_JWT_AUDIENCE": os.environ.get("PROCTORING_JWT_AUDIENCE") or "proctoring",
-        "PROCTORING_JWT_JWKS_URL": "",
-        "PROCTORING_JOBS": "off",
-        "PROCTORING_QUERY_COUNT_HEADER": "true",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
-
-
 # --- The data: made in-process through the Python API --------------------------------------
 
 
@@ -125,19 +100,8 @@ class Learner:
     token: str
 
 
-def _check_migrated() -> None:
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    if plan:
-        sys.exit(f"The database is not migrated ({len(plan)} migrations to apply): migrate first.")
-
-
 def _make_learners(count: int, *, prefix: str) -> tuple[int, list[Learner]]:
     """A course, an exam, and ``count`` learners with a started attempt and a JWT each."""
-    import jwt
     from django.conf import settings
 
     from proctoring import api
@@ -164,252 +128,19 @@ def _make_learners(count: int, *, prefix: str) -> tuple[int, list[Learner]]:
         user = platform_user_sync(claims=platform_claims_parse(payload=claims, issuer=issuer))
         attempt_id = api.create_exam_attempt(exam_id, user.pk)
         api.update_attempt_status(exam_id, user.pk, "started")
-        token = jwt.encode(
-            {
-                **claims,
-                "iss": issuer,
-                "aud": settings.PROCTORING_JWT_AUDIENCE,
-                "iat": issued,
-                "exp": issued + TOKEN_LIFETIME_SECONDS,
-            },
-            settings.PROCTORING_JWT_SECRET,
-            algorithm="HS256",
-        )
+        token = mint_token(claims, issued)
         learners.append(Learner(attempt_id=attempt_id, token=token))
     return exam_id, learners
-
-
-# --- The server ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Server:
-    """gunicorn serving ``proctoring.wsgi:application`` on 127.0.0.1, its log in a file."""
-
-    def __init__(self, args: argparse.Namespace, env: dict[str, str], log_path: Path) -> None:
-        self.port = _free_port()
-        self.log_path = log_path
-        self.log = log_path.open("wb")
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            args.worker_class,
-            "--log-level",
-            "warning",
-            "--timeout",
-            "60",
-            "--graceful-timeout",
-            "10",
-            "--chdir",
-            str(ROOT),
-        ]
-        if args.worker_class == "gthread":
-            command += ["--threads", str(args.worker_threads)]
-        self.command = [*command, "proctoring.wsgi:application"]
-        self.process = subprocess.Popen(
-            self.command,
-            env={**os.environ, **env},
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start:\n{self.log_tail()}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                connection.request("GET", "/health/")
-                status = connection.getresponse().status
-                connection.close()
-            except OSError:
-                status = 0
-            if status == 200:
-                return
-            if status:
-                raise RuntimeError(f"gunicorn answered /health/ with {status}:\n{self.log_tail()}")
-            time.sleep(0.1)
-        raise RuntimeError(
-            f"gunicorn did not answer in {SERVER_START_SECONDS}s:\n{self.log_tail()}"
-        )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log.close()
-
-    def remove_log(self) -> None:
-        self.log_path.unlink(missing_ok=True)
 
 
 # --- The clients -----------------------------------------------------------------------------
 
 
-@dataclass
-class Phase:
-    """The requests of one kind, as the client threads saw them."""
-
-    name: str
-    expected: int
-    latencies: list[float] = field(default_factory=list)
-    queries: list[int] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    errors: int = 0
-    error_samples: list[str] = field(default_factory=list)
-    missing_query_count: int = 0
-    seconds: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(
-        self, *, elapsed: float, status: int, queries: int | None, error: str | None
-    ) -> None:
-        with self.lock:
-            self.statuses[status] += 1
-            if error is not None:
-                self.errors += 1
-                if len(self.error_samples) < ERROR_SAMPLES:
-                    self.error_samples.append(error)
-                return
-            self.latencies.append(elapsed)
-            if queries is None:
-                self.missing_query_count += 1
-            else:
-                self.queries.append(queries)
-
-    def report(self) -> dict[str, Any]:
-        done = len(self.latencies)
-        ordered = sorted(self.latencies)
-
-        def percentile(fraction: float) -> float:
-            if not ordered:
-                return 0.0
-            return round(1000 * ordered[min(done - 1, math.ceil(fraction * done) - 1)], 3)
-
-        return {
-            "requests": done + self.errors,
-            "expected": self.expected,
-            "ok": done,
-            "errors": self.errors,
-            "status_codes": {str(code): n for code, n in sorted(self.statuses.items())},
-            "seconds": round(self.seconds, 3),
-            "requests_per_second": round(done / self.seconds, 1) if self.seconds > 0 else 0.0,
-            "latency_ms": {
-                "mean": round(1000 * sum(ordered) / done, 3) if done else 0.0,
-                "p50": percentile(0.50),
-                "p95": percentile(0.95),
-                "p99": percentile(0.99),
-                "max": round(1000 * ordered[-1], 3) if ordered else 0.0,
-            },
-            "queries_per_request": {
-                "mean": round(sum(self.queries) / len(self.queries), 3) if self.queries else None,
-                "min": min(self.queries, default=None),
-                "max": max(self.queries, default=None),
-            },
-            "responses_without_query_count": self.missing_query_count,
-            "error_samples": self.error_samples,
-        }
-
-
-class Client:
-    """One thread's keep-alive connection to the server, opened again when it is closed."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.connection: http.client.HTTPConnection | None = None
-
-    def _connect(self) -> http.client.HTTPConnection:
-        if self.connection is None:
-            self.connection = http.client.HTTPConnection(
-                "127.0.0.1", self.port, timeout=REQUEST_TIMEOUT_SECONDS
-            )
-        return self.connection
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-
-    def request(
-        self, method: str, path: str, token: str
-    ) -> tuple[int, bytes, http.client.HTTPResponse]:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        for attempt in (1, 2):
-            reused = self.connection is not None
-            connection = self._connect()
-            try:
-                connection.request(method, path, headers=headers)
-                response = connection.getresponse()
-                body = response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # A kept-alive connection the server closed meanwhile: open a new one, once.
-                self.close()
-                if reused and attempt == 1:
-                    continue
-                raise
-            if response.will_close:
-                self.close()
-            return response.status, body, response
-        raise AssertionError("unreachable")
-
-
 def _call(
-    client: Client,
-    phase: Phase,
-    method: str,
-    learner: Learner,
-    suffix: str,
-    check: Callable[[dict[str, Any]], str | None],
+    client: Client, phase: Phase, method: str, learner: Learner, suffix: str, check: Check
 ) -> None:
     path = f"/api/v1/attempts/{learner.attempt_id}{suffix}"
-    started = time.perf_counter()
-    try:
-        status, body, response = client.request(method, path, learner.token)
-    except (OSError, http.client.HTTPException) as exc:
-        client.close()
-        phase.record(
-            elapsed=time.perf_counter() - started,
-            status=0,
-            queries=None,
-            error=f"{method} {path}: {exc!r}",
-        )
-        return
-    elapsed = time.perf_counter() - started
-    error = None
-    if not 200 <= status < 300:
-        error = f"{method} {path}: {status} {body[:300]!r}"
-    else:
-        try:
-            problem = check(json.loads(body))
-        except ValueError:
-            problem = "the body is not JSON"
-        if problem:
-            error = f"{method} {path}: {status} {problem}: {body[:300]!r}"
-    header = response.getheader(QUERY_COUNT_HEADER)
-    queries = int(header) if header is not None and header.isdigit() else None
-    phase.record(elapsed=elapsed, status=status, queries=queries, error=error)
+    timed_request(client, phase, method, path, learner.token, check)
 
 
 def _expect(learner: Learner, status: str) -> Callable[[dict[str, Any]], str | None]:
@@ -486,17 +217,13 @@ def drive(
 # --- The run ---------------------------------------------------------------------------------
 
 
-def _raise_system_exit(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     if importlib.util.find_spec("gunicorn") is None:
         sys.exit("gunicorn is not installed in this environment: run make install.")
-    env = _bench_environment(args.database_url)
+    env = bench_environment(args.database_url)
     os.environ.update(env)
-    signal.signal(signal.SIGTERM, _raise_system_exit)  # so that the server is stopped
+    signal.signal(signal.SIGTERM, raise_system_exit)  # so that the server is stopped
 
     import django
 
@@ -509,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_proctoring_log,
     )
 
-    _check_migrated()
+    check_migrated()
     vendor = connection.vendor
     database_version = _database_version()
     prefix = f"bench-http-{uuid.uuid4().hex[:10]}"
@@ -538,12 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     poll_max = max(poll.queries, default=None)
     failures = []
     for phase in (poll, status_change):
-        if phase.errors:
-            failures.append(f"{phase.name}: {phase.errors} requests failed")
-        if phase.missing_query_count:
-            failures.append(
-                f"{phase.name}: {phase.missing_query_count} without {QUERY_COUNT_HEADER}"
-            )
+        failures += phase.failures()
     if not in_time:
         failures.append(f"the time cap of {args.time_cap}s stopped the run")
     if poll_max is not None and poll_max > args.max_poll_queries:
@@ -558,15 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "http",
         "database": {"vendor": vendor, "version": database_version},
         "vendor": vendor,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "server": {
-            "gunicorn_workers": args.workers,
-            "worker_class": args.worker_class,
-            "worker_threads": args.worker_threads if args.worker_class == "gthread" else 1,
-            "jobs": "off",
-        },
+        **machine_document(),
+        "server": server_document(args),
         "workload": {
             "learners": len(learners),
             "client_threads": args.threads,
