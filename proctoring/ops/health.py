@@ -48,13 +48,29 @@ def check_migrations() -> None:
         raise CheckFailed(f"{len(plan)} migration(s) not applied ({names}): run migrate.")
 
 
+# Every socket operation of the broker check is bounded, whatever the transport: a broker that
+# accepts connections but never answers (stopped, overloaded, a black-holed address) fails the
+# check within about BROKER_TIMEOUT_SECONDS instead of hanging the probe.
+BROKER_TRANSPORT_TIMEOUTS = {
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,  # redis
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,  # redis
+    "read_timeout": BROKER_TIMEOUT_SECONDS,  # amqp
+    "write_timeout": BROKER_TIMEOUT_SECONDS,  # amqp
+}
+
+
 def check_broker() -> None:
+    """One connection to the broker, no retry, each socket operation bounded."""
     from proctoring.celery import app
 
     try:
-        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+        with app.connection_for_write(
+            settings.CELERY_BROKER_URL,
+            connect_timeout=BROKER_TIMEOUT_SECONDS,
+            transport_options=BROKER_TRANSPORT_TIMEOUTS,
+        ) as conn:
             conn.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS
+                max_retries=0, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS
             )
     except Exception as exc:  # kombu raises many types: any is an unreachable broker
         raise CheckFailed(f"The Celery broker cannot be reached: {type(exc).__name__}.") from exc
