@@ -99,8 +99,8 @@ _lock = threading.Lock()
 _runner: JobRunner | None = None
 
 
-# After a run, a job whose next work is already due waits this long before it runs again: the
-# rows it left were held by another process, which is timing them out.
+# After a run that did nothing, a job whose next work is already due waits this long before it
+# runs again: the rows it left were held by another process, which is timing them out.
 RETRY_PAUSE_SECONDS = 0.5
 # The next work is run this much after its moment, so that the moment has surely passed.
 MARGIN_SECONDS = 0.05
@@ -161,7 +161,7 @@ class JobRunner:
     def _period(self, job: Job) -> float:
         return self._override if self._override is not None else job.interval()
 
-    def _due(self, job: Job, *, after_run: bool) -> float:
+    def _due(self, job: Job, *, idle_run: bool) -> float:
         """The monotonic moment the job runs next: after its interval, or at its next work."""
         moment = time.monotonic()
         due = moment + self._period(job)
@@ -178,7 +178,7 @@ class JobRunner:
         if when is None:
             return due
         wait = (when - now()).total_seconds() + MARGIN_SECONDS
-        return min(due, moment + max(wait, RETRY_PAUSE_SECONDS if after_run else 0.0))
+        return min(due, moment + max(wait, RETRY_PAUSE_SECONDS if idle_run else 0.0))
 
     def _flag(self, event: threading.Event) -> bool:
         """Whether the event was set, clearing it (before the work it asks for is done)."""
@@ -189,7 +189,7 @@ class JobRunner:
 
     def _loop(self) -> None:
         try:
-            due = {job: self._due(job, after_run=False) for job in self.jobs}
+            due = {job: self._due(job, idle_run=False) for job in self.jobs}
             while not self._stop.is_set():
                 self._wake.wait(max(0.0, min(due.values()) - time.monotonic()))
                 if self._stop.is_set():
@@ -199,14 +199,14 @@ class JobRunner:
                 if self._flag(self._replan):
                     for job in self.jobs:
                         if job.next_work is not None:
-                            due[job] = min(due[job], self._due(job, after_run=False))
+                            due[job] = min(due[job], self._due(job, idle_run=False))
                 moment = time.monotonic()
                 ready = tuple(
                     job for job in self.jobs if due[job] <= moment or (woken and job.wakeable)
                 )
-                self.run_once(ready)
                 for job in ready:
-                    due[job] = self._due(job, after_run=True)
+                    done = self.run_once((job,))
+                    due[job] = self._due(job, idle_run=done == 0)
         finally:
             # The thread's connections are its own: close them when it ends, or a stopped
             # runner keeps a database session open (CONN_MAX_AGE keeps them between runs).
