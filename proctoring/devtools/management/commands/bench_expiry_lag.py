@@ -116,7 +116,11 @@ class Command(BaseCommand):
         rows = AttemptHistory.objects.filter(
             attempt__in=population.mine(), cause=CAUSE_DEADLINE
         ).values_list("changed_at", "attempt__deadline_at")
-        lags = sorted((changed - (deadline + grace)).total_seconds() for changed, deadline in rows)
+        lags = sorted(
+            (changed - (deadline + grace)).total_seconds()
+            for changed, deadline in rows
+            if deadline is not None
+        )
         if len(lags) != population.attempts:
             raise CommandError(f"{len(lags)} of {population.attempts} attempts were timed out.")
         runs = len(
