@@ -14,12 +14,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
+from proctoring.attempts.deadline_wakeup import deadlines_listen, deadlines_unlisten
+from proctoring.core.clock import now
 from proctoring.ops.jobruns import job_run_record
 from proctoring.outbox.wakeup import delivery_listen, delivery_unlisten
 
@@ -34,9 +37,18 @@ class Job:
     function: str  # the service it runs, as a dotted path (imported when it runs)
     interval_setting: str  # the setting that holds its interval in seconds
     wakeable: bool = False  # the in-process runner runs it at once when woken
+    # A query, as a dotted path, for the next moment the job has work (None: none known); the
+    # in-process runner runs the job then if that comes before its interval.
+    next_work: str | None = None
 
     def interval(self) -> float:
         return float(getattr(settings, self.interval_setting))
+
+    def next_moment(self) -> datetime | None:
+        if self.next_work is None:
+            return None
+        query: Callable[[], datetime | None] = import_string(self.next_work)
+        return query()
 
     def run(self) -> int:
         service: Callable[[], int] = import_string(self.function)
@@ -50,6 +62,9 @@ JOBS: tuple[Job, ...] = (
         task="proctoring.attempts.tasks.expire_attempts",
         function="proctoring.attempts.expiry.attempts_expire",
         interval_setting="PROCTORING_EXPIRY_INTERVAL_SECONDS",
+        # the next deadline plus grace; the runner looks again when a deadline is set or moved
+        # (proctoring/attempts/deadline_wakeup.py)
+        next_work="proctoring.attempts.expiry.attempts_next_time_out",
     ),
     Job(
         label="outbox",
@@ -87,8 +102,19 @@ _lock = threading.Lock()
 _runner: JobRunner | None = None
 
 
+# After a run that did nothing, a job whose next work is already due waits this long before it
+# runs again: the rows it left were held by another process, which is timing them out.
+RETRY_PAUSE_SECONDS = 0.5
+# The next work is run this much after its moment, so that the moment has surely passed.
+MARGIN_SECONDS = 0.05
+
+
 class JobRunner:
-    """Runs every registered job on its interval until stopped; ``interval`` overrides them."""
+    """Runs every registered job on its interval until stopped; ``interval`` overrides them.
+
+    A job with a next-work query (the expiry job: the next deadline plus grace) runs at that
+    moment when it comes before the interval; the runner asks after each run of the job and
+    when told that a deadline was set or moved (``replan``)."""
 
     def __init__(self, interval: float | None = None, jobs: tuple[Job, ...] = JOBS) -> None:
         self.jobs = jobs
@@ -96,20 +122,30 @@ class JobRunner:
         self.interval = interval if interval is not None else min(j.interval() for j in jobs)
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._deliver = threading.Event()
+        self._replan = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="proctoring-jobs", daemon=True)
 
     def start(self) -> None:
         delivery_listen(self.wake)
+        deadlines_listen(self.replan)
         self._thread.start()
 
     def stop(self, timeout: float = 10) -> None:
         delivery_unlisten(self.wake)
+        deadlines_unlisten(self.replan)
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
 
     def wake(self) -> None:
         """Run the wakeable jobs now (new events committed)."""
+        self._deliver.set()
+        self._wake.set()
+
+    def replan(self) -> None:
+        """Ask the jobs with a next-work query again (a deadline was set or moved)."""
+        self._replan.set()
         self._wake.set()
 
     def run_once(self, jobs: tuple[Job, ...] | None = None) -> int:
@@ -128,30 +164,58 @@ class JobRunner:
     def _period(self, job: Job) -> float:
         return self._override if self._override is not None else job.interval()
 
-    def _loop(self) -> None:
-        # Every job runs once at the start (readiness waits for their first success), then on
-        # its interval.
-        due = dict.fromkeys(self.jobs, time.monotonic())
-        last = dict.fromkeys(self.jobs, 0.0)
+    def _due(self, job: Job, *, idle_run: bool) -> float:
+        """The monotonic moment the job runs next: after its interval, or at its next work."""
+        moment = time.monotonic()
+        due = moment + self._period(job)
+        if job.next_work is None:
+            return due
+        close_old_connections()
         try:
+            when = job.next_moment()
+        except Exception:  # the interval still runs the job
+            log.exception("Asking the %s job for its next work failed", job.label)
+            return due
+        finally:
+            close_old_connections()
+        if when is None:
+            return due
+        wait = (when - now()).total_seconds() + MARGIN_SECONDS
+        return min(due, moment + max(wait, RETRY_PAUSE_SECONDS if idle_run else 0.0))
+
+    def _flag(self, event: threading.Event) -> bool:
+        """Whether the event was set, clearing it (before the work it asks for is done)."""
+        was_set = event.is_set()
+        if was_set:
+            event.clear()
+        return was_set
+
+    def _loop(self) -> None:
+        try:
+            # Every job runs once at the start (readiness waits for their first success).
+            due = dict.fromkeys(self.jobs, time.monotonic())
+            last = dict.fromkeys(self.jobs, 0.0)
             while not self._stop.is_set():
-                if self._wake.wait(max(0.0, min(due.values()) - time.monotonic())):
-                    self._wake.clear()
-                    # Woken (events committed): the wakeable jobs run soon, but a busy process
-                    # runs them at most once every WAKE_SPACING seconds, each run taking
-                    # whatever has committed meanwhile.
+                self._wake.wait(max(0.0, min(due.values()) - time.monotonic()))
+                if self._stop.is_set():
+                    break
+                self._wake.clear()
+                if self._flag(self._deliver):
+                    # Events committed: the wakeable jobs run now, but at most once every
+                    # WAKE_SPACING seconds in a busy process, each run taking what has
+                    # committed meanwhile.
                     for job in self.jobs:
                         if job.wakeable:
                             due[job] = min(due[job], last[job] + WAKE_SPACING_SECONDS)
-                    continue
-                if self._stop.is_set():
-                    break
+                if self._flag(self._replan):
+                    for job in self.jobs:
+                        if job.next_work is not None:
+                            due[job] = min(due[job], self._due(job, idle_run=False))
                 moment = time.monotonic()
-                ready = tuple(job for job in self.jobs if due[job] <= moment)
-                self.run_once(ready)
-                for job in ready:
+                for job in tuple(job for job in self.jobs if due[job] <= moment):
+                    done = self.run_once((job,))
                     last[job] = time.monotonic()
-                    due[job] = last[job] + self._period(job)
+                    due[job] = self._due(job, idle_run=done == 0)
         finally:
             # The thread's connections are its own: close them when it ends, or a stopped
             # runner keeps a database session open (CONN_MAX_AGE keeps them between runs).

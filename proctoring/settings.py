@@ -185,7 +185,7 @@ if PROCTORING_JOBS not in {"inprocess", "celery", "off"}:
     raise ImproperlyConfigured(
         f"PROCTORING_JOBS must be inprocess, celery or off, got {PROCTORING_JOBS!r}"
     )
-PROCTORING_EXPIRY_INTERVAL_SECONDS = env_int("PROCTORING_EXPIRY_INTERVAL_SECONDS", 30, minimum=1)
+PROCTORING_EXPIRY_INTERVAL_SECONDS = env_int("PROCTORING_EXPIRY_INTERVAL_SECONDS", 5, minimum=1)
 PROCTORING_EXPIRY_BATCH_SIZE = env_int("PROCTORING_EXPIRY_BATCH_SIZE", 500, minimum=1)
 
 # The outbox (docs/events.md): events leave after their commit, to the service's own consumers

@@ -4,6 +4,8 @@
 #   1. `proctoring bench`: the Python API, one call at a time (sqlite.json, postgresql.json);
 #   2. `proctoring bench_expiry`: the expiry job on BENCH_EXPIRY_ATTEMPTS (10000) overdue
 #      attempts (expiry-sqlite.json, expiry-postgresql.json);
+#   2a. `proctoring bench_expiry_lag`: the in-process runner timing out BENCH_EXPIRY_ATTEMPTS
+#      attempts due within 5 s: max and p99 lag (lag-sqlite.json, lag-postgresql.json);
 #   2b. `proctoring bench_outbox`: the outbox delivering BENCH_OUTBOX_EVENTS (10000) events to a
 #      local webhook receiver (outbox-sqlite.json, outbox-postgresql.json);
 #   3. scripts/bench_http.py: the REST API under gunicorn, the in-exam poll and a submit, with
@@ -33,8 +35,8 @@ fresh_sqlite() {  # fresh_sqlite NAME: delete and migrate var/bench/NAME.sqlite3
     echo "sqlite:///$OUT/$1.sqlite3"
 }
 
-rm -f "$OUT/sqlite.json" "$OUT/expiry-sqlite.json" "$OUT/outbox-sqlite.json" "$OUT/http-sqlite.json" \
-    "$OUT/surge-sqlite.json"
+rm -f "$OUT/sqlite.json" "$OUT/expiry-sqlite.json" "$OUT/lag-sqlite.json" "$OUT/outbox-sqlite.json" \
+    "$OUT/http-sqlite.json" "$OUT/surge-sqlite.json"
 echo "== bench on SQLite ($OUT/bench.sqlite3)" >&2
 SQLITE_URL=$(fresh_sqlite bench)
 DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench --output "$OUT/sqlite.json" "$@"
@@ -44,6 +46,12 @@ echo "== expiry bench on SQLite ($OUT/expiry.sqlite3, $BENCH_EXPIRY_ATTEMPTS att
 SQLITE_URL=$(fresh_sqlite expiry)
 DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench_expiry \
     --attempts "$BENCH_EXPIRY_ATTEMPTS" --output "$OUT/expiry-sqlite.json"
+echo
+
+echo "== expiry lag bench on SQLite ($OUT/lag.sqlite3, $BENCH_EXPIRY_ATTEMPTS attempts)" >&2
+SQLITE_URL=$(fresh_sqlite lag)
+DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench_expiry_lag \
+    --attempts "$BENCH_EXPIRY_ATTEMPTS" --output "$OUT/lag-sqlite.json"
 echo
 
 echo "== outbox bench on SQLite ($OUT/outbox.sqlite3, $BENCH_OUTBOX_EVENTS events)" >&2
@@ -67,8 +75,8 @@ if [ "${BENCH_SURGE_SQLITE:-0}" = 1 ]; then
 fi
 
 echo "== bench on PostgreSQL ($BENCH_DATABASE_URL)" >&2
-rm -f "$OUT/postgresql.json" "$OUT/expiry-postgresql.json" "$OUT/outbox-postgresql.json" \
-    "$OUT/http-postgresql.json" "$OUT/surge-postgresql.json"
+rm -f "$OUT/postgresql.json" "$OUT/expiry-postgresql.json" "$OUT/lag-postgresql.json" \
+    "$OUT/outbox-postgresql.json" "$OUT/http-postgresql.json" "$OUT/surge-postgresql.json"
 if ! "$BIN/python" scripts/db_reachable.py "$BENCH_DATABASE_URL"; then
     echo "PostgreSQL is not reachable: PostgreSQL bench skipped." >&2
     exit 0
@@ -104,6 +112,11 @@ echo
 echo "== expiry bench on PostgreSQL ($BENCH_EXPIRY_ATTEMPTS attempts)" >&2
 DATABASE_URL="$BENCH_DATABASE_URL" "$BIN/proctoring" bench_expiry \
     --attempts "$BENCH_EXPIRY_ATTEMPTS" --output "$OUT/expiry-postgresql.json"
+echo
+
+echo "== expiry lag bench on PostgreSQL ($BENCH_EXPIRY_ATTEMPTS attempts)" >&2
+DATABASE_URL="$BENCH_DATABASE_URL" "$BIN/proctoring" bench_expiry_lag \
+    --attempts "$BENCH_EXPIRY_ATTEMPTS" --output "$OUT/lag-postgresql.json"
 echo
 
 echo "== outbox bench on PostgreSQL ($BENCH_OUTBOX_EVENTS events)" >&2

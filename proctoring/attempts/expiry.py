@@ -184,6 +184,26 @@ def attempts_expire_past_due(
     return expired
 
 
+def attempts_next_time_out() -> datetime | None:
+    """When the next running attempt becomes overdue: the earliest deadline of a running,
+    unpaused, current attempt plus the grace period, or None when no attempt runs against a
+    deadline. One query on the index the expiry job uses (attempt_running_deadline)."""
+    earliest = (
+        Attempt.objects.filter(
+            status__in=sorted(RUNNING_STATUSES),
+            paused_at__isnull=True,
+            archived_at__isnull=True,
+            deadline_at__isnull=False,
+        )
+        .order_by("deadline_at")
+        .values_list("deadline_at", flat=True)
+        .first()
+    )
+    if earliest is None:
+        return None
+    return earliest + timedelta(seconds=settings.PROCTORING_SUBMIT_GRACE_SECONDS)
+
+
 def attempts_expire(
     *, moment: datetime | None = None, batch_size: int | None = None, max_batches: int | None = None
 ) -> int:

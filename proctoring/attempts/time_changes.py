@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 
 from proctoring.attempts import time_math
+from proctoring.attempts.deadline_wakeup import deadlines_changed
 from proctoring.attempts.events import attempt_time_changed_event
 from proctoring.attempts.locks import attempt_lock, attempts_lock_running
 from proctoring.attempts.models import Attempt, AttemptTimeChange
@@ -89,6 +90,8 @@ def _save_clock(attempt: Attempt, moment: datetime, *fields: str) -> None:
         event_sequence=F("event_sequence") + 1,
         **{name: getattr(attempt, name) for name in fields},
     )
+    if "deadline_at" in fields:
+        deadlines_changed()
 
 
 def attempt_add_time(

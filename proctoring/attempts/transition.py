@@ -28,6 +28,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from proctoring.attempts import statuses
+from proctoring.attempts.deadline_wakeup import deadlines_changed
 from proctoring.attempts.events import (
     attempt_status_changed_event,
     review_event_types,
@@ -156,6 +157,8 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
         )
         Attempt.objects.filter(pk=attempt.pk).update(**fields, started_at=moment, **clock)
         _set(attempt, {"started_at": moment, **clock})
+    if any(attempt.deadline_at is not None for attempt in first_starts):
+        deadlines_changed()
     rest = [attempt.pk for attempt in group if attempt not in first_starts]
     if rest:
         Attempt.objects.filter(pk__in=rest).update(**fields)

@@ -23,7 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import django
@@ -86,7 +86,9 @@ class Overdue:
         self.learners = math.ceil(attempts / exams)
         self.exam_ids: list[int] = []
 
-    def create(self) -> None:
+    def create(self, deadline_of: Callable[[int, datetime], datetime] | None = None) -> None:
+        """Make them; attempt ``i``'s deadline is ``deadline_of(i, moment)`` (``moment``: when
+        the learners are made), by default 30 minutes and ``i`` seconds past."""
         course_id = f"course-v1:{self.prefix}+expiry"
         self.exam_ids = [
             api.create_exam(
@@ -112,8 +114,8 @@ class Overdue:
             .order_by("username")
             .values_list("pk", flat=True)
         )
-        # Started an hour and a half ago with an hour allowed: 30 minutes overdue, each a
-        # second apart so that the job's order (deadline, id) is well defined.
+        # By default started an hour and a half ago with an hour allowed: 30 minutes overdue,
+        # each a second apart so that the job's order (deadline, id) is well defined.
         moment = now()
         seconds = TIME_LIMIT_MINS * 60
         rows = []
@@ -121,7 +123,10 @@ class Overdue:
             # One current attempt per (exam, user): learner i // exams takes exam i % exams.
             exam_id = self.exam_ids[index % self.exams]
             user_id = user_ids[index // self.exams]
-            started_at = moment - timedelta(seconds=seconds + 1800 + index)
+            if deadline_of is None:
+                started_at = moment - timedelta(seconds=seconds + 1800 + index)
+            else:
+                started_at = deadline_of(index, moment) - timedelta(seconds=seconds)
             rows.append(
                 Attempt(
                     exam_id=exam_id,
