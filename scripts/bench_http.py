@@ -24,10 +24,8 @@ does).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -44,11 +42,9 @@ from bench_support import (
     Phase,
     Server,
     add_server_arguments,
-    bench_environment,
-    check_migrated,
+    django_ready,
     machine_document,
     mint_token,
-    raise_system_exit,
     server_document,
     timed_request,
 )
@@ -219,15 +215,7 @@ def drive(
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    if importlib.util.find_spec("gunicorn") is None:
-        sys.exit("gunicorn is not installed in this environment: run make install.")
-    env = bench_environment(args.database_url)
-    os.environ.update(env)
-    signal.signal(signal.SIGTERM, raise_system_exit)  # so that the server is stopped
-
-    import django
-
-    django.setup()
+    env = django_ready(args.database_url)
     from django.db import connection, connections
 
     from proctoring.attempts.models import Attempt
@@ -236,7 +224,6 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_proctoring_log,
     )
 
-    check_migrated()
     vendor = connection.vendor
     database_version = _database_version()
     prefix = f"bench-http-{uuid.uuid4().hex[:10]}"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import math
 import os
 import platform
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -79,6 +81,23 @@ def check_migrated() -> None:
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if plan:
         sys.exit(f"The database is not migrated ({len(plan)} migrations to apply): migrate first.")
+
+
+def django_ready(database_url: str) -> dict[str, str]:
+    """Set up the bench's own Django on the migrated database the server will use, with the
+    server's environment; a SIGTERM unwinds so that the server is stopped. Returns that
+    environment."""
+    if importlib.util.find_spec("gunicorn") is None:
+        sys.exit("gunicorn is not installed in this environment: run make install.")
+    env = bench_environment(database_url)
+    os.environ.update(env)
+    signal.signal(signal.SIGTERM, raise_system_exit)
+
+    import django
+
+    django.setup()
+    check_migrated()
+    return env
 
 
 def mint_token(claims: dict[str, Any], issued: int) -> str:

@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import importlib.util
 import itertools
 import json
 import math
 import os
 import random
-import signal
 import sys
 import threading
 import time
@@ -48,12 +46,10 @@ from bench_support import (
     Phase,
     Server,
     add_server_arguments,
-    bench_environment,
-    check_migrated,
+    django_ready,
     machine_document,
     milliseconds_summary,
     mint_token,
-    raise_system_exit,
     server_document,
     timed_request,
 )
@@ -339,15 +335,7 @@ def _document(args: argparse.Namespace, **parts: Any) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    if importlib.util.find_spec("gunicorn") is None:
-        sys.exit("gunicorn is not installed in this environment: run make install.")
-    env = bench_environment(args.database_url)
-    os.environ.update(env)
-    signal.signal(signal.SIGTERM, raise_system_exit)  # so that the server is stopped
-
-    import django
-
-    django.setup()
+    env = django_ready(args.database_url)
     from django.db import connection, connections
 
     from proctoring.attempts.models import Attempt
@@ -356,7 +344,6 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_proctoring_log,
     )
 
-    check_migrated()
     vendor, version = connection.vendor, _database_version()
     prefix = f"bench-surge-{uuid.uuid4().hex[:10]}"
     with _quiet_proctoring_log(True):

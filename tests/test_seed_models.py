@@ -19,6 +19,7 @@ from proctoring.models import (
     ProctoredExamStudentAttempt,
     ProctoredExamStudentAttemptStatus,
 )
+from tests.attempts import expected
 from tests.factories import ExamFactory, UserFactory
 from tests.seed_compat import SeedTestCase
 
@@ -196,25 +197,7 @@ class ProctoredExamStudentAttemptTests(SeedTestCase):
         self.assertEqual(ProctoredExamStudentAttempt._meta.db_table, Attempt._meta.db_table)
 
 
-STATUS_NAMES = [
-    "created",
-    "download_software_clicked",
-    "ready_to_start",
-    "started",
-    "ready_to_submit",
-    "declined",
-    "timed_out",
-    "submitted",
-    "second_review_required",
-    "verified",
-    "rejected",
-    "error",
-    "expired",
-    "onboarding_missing",
-    "onboarding_pending",
-    "onboarding_failed",
-    "onboarding_expired",
-]
+STATUS_NAMES = expected.ALL_STATUSES  # the tests' own hand-written oracle
 PREDICATES = [
     "is_completed_status",
     "is_incomplete_status",

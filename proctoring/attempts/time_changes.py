@@ -81,6 +81,30 @@ def _record(
     events_record([event])
 
 
+def _clock_changed(
+    attempt: Attempt,
+    fields: tuple[str, ...],
+    *,
+    kind: str,
+    before: datetime | None,
+    moment: datetime,
+    actor_id: int | None,
+    reason: str,
+    seconds: int = 0,
+) -> None:
+    """Store the changed clock fields, then log the change and record its event."""
+    _save_clock(attempt, moment, *fields)
+    _record(
+        attempt=attempt,
+        kind=kind,
+        before=before,
+        moment=moment,
+        actor_id=actor_id,
+        reason=reason,
+        seconds=seconds,
+    )
+
+
 def _save_clock(attempt: Attempt, moment: datetime, *fields: str) -> None:
     """Store the clock fields, and count the event the change will record."""
     attempt.modified = moment
@@ -112,9 +136,9 @@ def attempt_add_time(
         before = attempt.deadline_at
         attempt.added_seconds += minutes * 60
         attempt.deadline_at = time_math.later(before, minutes * 60)
-        _save_clock(attempt, moment, "added_seconds", "deadline_at")
-        _record(
-            attempt=attempt,
+        _clock_changed(
+            attempt,
+            ("added_seconds", "deadline_at"),
             kind=AttemptTimeChange.Kind.ADD_TIME,
             before=before,
             moment=moment,
@@ -136,9 +160,9 @@ def attempt_pause(*, attempt_id: int, actor_id: int | None, reason: str = "") ->
         if time_math.is_past_deadline(deadline_at=attempt.deadline_at, now=moment):
             raise AttemptClockError(f"Attempt {attempt_id} is past its deadline.")
         attempt.paused_at = moment
-        _save_clock(attempt, moment, "paused_at")
-        _record(
-            attempt=attempt,
+        _clock_changed(
+            attempt,
+            ("paused_at",),
             kind=AttemptTimeChange.Kind.PAUSE,
             before=attempt.deadline_at,
             moment=moment,
@@ -161,9 +185,9 @@ def attempt_resume(*, attempt_id: int, actor_id: int | None, reason: str = "") -
         attempt.paused_at = None
         if before is not None:
             attempt.deadline_at = time_math.later(before, paused)
-        _save_clock(attempt, moment, "paused_seconds", "paused_at", "deadline_at")
-        _record(
-            attempt=attempt,
+        _clock_changed(
+            attempt,
+            ("paused_seconds", "paused_at", "deadline_at"),
             kind=AttemptTimeChange.Kind.RESUME,
             before=before,
             moment=moment,
@@ -201,9 +225,9 @@ def attempt_apply_allowances(
         )
         attempt.deadline_at = deadline_at
         moment = now()
-        _save_clock(attempt, moment, "allowed_time_seconds", "deadline_at")
-        _record(
-            attempt=attempt,
+        _clock_changed(
+            attempt,
+            ("allowed_time_seconds", "deadline_at"),
             kind=AttemptTimeChange.Kind.ALLOWANCE,
             before=before,
             moment=moment,
