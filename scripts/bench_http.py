@@ -24,7 +24,6 @@ does).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import threading
@@ -45,6 +44,7 @@ from bench_support import (
     django_ready,
     machine_document,
     mint_token,
+    report_and_exit,
     server_document,
     timed_request,
 )
@@ -237,7 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     # gunicorn's log, beside the output; kept when the bench fails.
     server = Server(args, env, output.with_name(f"{output.stem}.gunicorn.log"))
-    ok = False
     try:
         server.wait_ready()
         poll, status_change, in_time = drive(args, learners, server.port)
@@ -291,15 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             "client_threads concurrent clients on the same machine as the server.",
         ],
     }
-    text = json.dumps(document, indent=2)
-    output.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    if not ok:
-        print(f"bench_http failed: {'; '.join(failures)}", file=sys.stderr)
-        print(f"gunicorn's log ({server.log_path}):\n{server.log_tail()}", file=sys.stderr)
-        return 1
-    server.remove_log()
-    return 0
+    return report_and_exit("bench_http", document, output=output, server=server, failures=failures)
 
 
 if __name__ == "__main__":

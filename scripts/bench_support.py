@@ -390,3 +390,19 @@ def timed_request(
     queries = int(header) if header is not None and header.isdigit() else None
     phase.record(elapsed=elapsed, status=status, queries=queries, error=error, sent=started)
     return data if error is None else None
+
+
+def report_and_exit(
+    name: str, document: dict[str, Any], *, output: Path, server: Server, failures: list[str]
+) -> int:
+    """Write and print the JSON report; on failures say why and show gunicorn's log (exit 1),
+    else remove that log (exit 0)."""
+    text = json.dumps(document, indent=2)
+    output.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    if failures:
+        print(f"{name} failed: {'; '.join(failures)}", file=sys.stderr)
+        print(f"gunicorn's log ({server.log_path}):\n{server.log_tail()}", file=sys.stderr)
+        return 1
+    server.remove_log()
+    return 0

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import heapq
 import itertools
-import json
 import math
 import os
 import random
@@ -50,6 +49,7 @@ from bench_support import (
     machine_document,
     milliseconds_summary,
     mint_token,
+    report_and_exit,
     server_document,
     timed_request,
 )
@@ -370,15 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     document = _document(
         args, vendor=vendor, version=version, prefix=prefix, report=report, failures=failures
     )
-    text = json.dumps(document, indent=2)
-    output.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    if failures:
-        print(f"bench_surge failed: {'; '.join(failures)}", file=sys.stderr)
-        print(f"gunicorn's log ({server.log_path}):\n{server.log_tail()}", file=sys.stderr)
-        return 1
-    server.remove_log()
-    return 0
+    return report_and_exit("bench_surge", document, output=output, server=server, failures=failures)
 
 
 if __name__ == "__main__":

@@ -160,6 +160,26 @@ def _database_version() -> str:
     return "unknown"
 
 
+def bench_learners_create(*, prefix: str, count: int) -> list[int]:
+    """``count`` learners named ``<prefix>-learner-NNNNNN`` in bulk; their ids in name order."""
+    user_model = get_user_model()
+    rows = []
+    for number in range(count):
+        user = user_model(
+            username=f"{prefix}-learner-{number:06d}",
+            email=f"learner-{number:06d}@{prefix}.example.invalid",
+        )
+        user.set_unusable_password()
+        rows.append(user)
+    user_model.objects.bulk_create(rows, batch_size=1000)
+    ids = (
+        user_model.objects.filter(username__startswith=f"{prefix}-learner-")
+        .order_by("username")
+        .values_list("pk", flat=True)
+    )
+    return [int(pk) for pk in ids]
+
+
 def _submit_and_deliver(exam_id: int, user_id: int) -> None:
     api.update_attempt_status(exam_id, user_id, "submitted")
     outbox_deliver()
@@ -229,22 +249,7 @@ class Workload:
         self._check(main_exams=main_exams, cascade_exams=cascade_exams, email_exam=email_exam)
 
     def _create_users(self) -> list[int]:
-        user_model = get_user_model()
-        rows = []
-        for number in range(self.learners):
-            user = user_model(
-                username=f"{self.prefix}-learner-{number:05d}",
-                email=f"learner-{number:05d}@{self.prefix}.example.invalid",
-            )
-            user.set_unusable_password()
-            rows.append(user)
-        user_model.objects.bulk_create(rows)
-        ids = list(
-            user_model.objects.filter(username__startswith=f"{self.prefix}-learner-")
-            .order_by("username")
-            .values_list("pk", flat=True)
-        )
-        return [int(pk) for pk in ids]
+        return bench_learners_create(prefix=self.prefix, count=self.learners)
 
     def _create_exams(self, course: str, count: int) -> list[int]:
         course_id = self.course_id(course)

@@ -28,7 +28,6 @@ from typing import Any
 
 import django
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
@@ -40,6 +39,7 @@ from proctoring.core.clock import now
 from proctoring.devtools.management.commands.bench import (
     _database_version,
     _quiet_proctoring_log,
+    bench_learners_create,
     write_report,
 )
 
@@ -99,21 +99,7 @@ class Overdue:
             )
             for number in range(self.exams)
         ]
-        user_model = get_user_model()
-        users = []
-        for number in range(self.learners):
-            user = user_model(
-                username=f"{self.prefix}-learner-{number:06d}",
-                email=f"learner-{number:06d}@{self.prefix}.example.invalid",
-            )
-            user.set_unusable_password()
-            users.append(user)
-        user_model.objects.bulk_create(users, batch_size=1000)
-        user_ids = list(
-            user_model.objects.filter(username__startswith=f"{self.prefix}-learner-")
-            .order_by("username")
-            .values_list("pk", flat=True)
-        )
+        user_ids = bench_learners_create(prefix=self.prefix, count=self.learners)
         # By default started an hour and a half ago with an hour allowed: 30 minutes overdue,
         # each a second apart so that the job's order (deadline, id) is well defined.
         moment = now()
