@@ -173,3 +173,15 @@ class InvalidCourseId(ProctoringError):
         "A course id is 1 to 255 characters of letters, digits and . _ : + ~ @ -, in one "
         "segment (course-v1:Org+Number+Run) or three separated by slashes (Org/Number/Run)."
     )
+
+
+class ReviewReasonRequired(ProctoringError):
+    http_status = 400
+    code = "review_reason_required"
+    default_message = "Overriding a review's verdict needs a reason."
+
+
+class ReviewProviderMismatch(ProctoringError):
+    http_status = 403
+    code = "review_provider_mismatch"
+    default_message = "This attempt is proctored by another provider: its callbacks are not yours."
