@@ -185,3 +185,9 @@ class ReviewProviderMismatch(ProctoringError):
     http_status = 403
     code = "review_provider_mismatch"
     default_message = "This attempt is proctored by another provider: its callbacks are not yours."
+
+
+class ReasonRequired(ProctoringError):
+    http_status = 400
+    code = "reason_required"
+    default_message = "This change needs a reason, kept in the attempt's history."

@@ -45,6 +45,7 @@ class ProctoredExamStudentAttemptStatus:
     onboarding_pending: str = AttemptStatus.ONBOARDING_PENDING.value
     onboarding_failed: str = AttemptStatus.ONBOARDING_FAILED.value
     onboarding_expired: str = AttemptStatus.ONBOARDING_EXPIRED.value
+    onboarding_reset: str = AttemptStatus.ONBOARDING_RESET.value
 
     @staticmethod
     def is_completed_status(status: str) -> bool:

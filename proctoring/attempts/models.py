@@ -54,6 +54,12 @@ class Attempt(TimeStampedModel):
     paused_seconds = models.PositiveIntegerField(default=0)  # total of finished pauses
     # How many events the attempt has told the platforms of (their per-attempt sequence).
     event_sequence = models.PositiveIntegerField(default=0)
+    # Resuming after an error (the reference's fields): staff mark an errored attempt
+    # ``ready_to_resume`` with the time it had left; the learner's next attempt, which continues
+    # it, starts with ``time_remaining_seconds`` as its allowed time; the old one is ``resumed``.
+    ready_to_resume = models.BooleanField(default=False)
+    resumed = models.BooleanField(default=False)
+    time_remaining_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -106,6 +112,8 @@ class AttemptHistory(models.Model):
         related_name="+",
     )
     cause = models.CharField(max_length=100, blank=True)
+    # Why, in the words of the staff member or administrator who made the change.
+    reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["attempt_id", "id"]

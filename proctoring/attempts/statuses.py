@@ -30,6 +30,7 @@ class AttemptStatus(StrEnum):
     ONBOARDING_PENDING = "onboarding_pending"  # onboarding exam awaiting review
     ONBOARDING_FAILED = "onboarding_failed"  # onboarding exam failed
     ONBOARDING_EXPIRED = "onboarding_expired"  # onboarding verification too old
+    ONBOARDING_RESET = "onboarding_reset"  # staff reset the learner's onboarding; take it again
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ STATUS_TABLE: dict[AttemptStatus, StatusInfo] = {
     S.ONBOARDING_PENDING: _COMPLETED,
     S.ONBOARDING_FAILED: _COMPLETED,
     S.ONBOARDING_EXPIRED: _COMPLETED,
+    # Neither completed nor incomplete (as in the reference): an onboarding attempt whose
+    # verification staff withdrew; it may go anywhere, and nothing is told of it.
+    S.ONBOARDING_RESET: StatusInfo(),
 }
 
 CHOICES = [(status.value, status.value.replace("_", " ").capitalize()) for status in AttemptStatus]
@@ -156,3 +160,8 @@ STAFF_ACTIONS: dict[str, Action] = {
     "second_review": Action(S.SECOND_REVIEW_REQUIRED, REVIEWABLE_STATUSES),
 }
 REVIEW_STATUSES = frozenset(action.to_status for action in STAFF_ACTIONS.values())
+
+# Course staff end a running attempt now: it is submitted (with their reason, in its history).
+STAFF_CONTROL: dict[str, Action] = {
+    "end": Action(S.SUBMITTED, RUNNING_STATUSES),
+}

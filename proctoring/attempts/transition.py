@@ -57,6 +57,7 @@ class Move:
     to_status: AttemptStatus
     actor_id: int | None = None
     cause: str = ""
+    reason: str = ""  # a person's words for why (staff ending an attempt, an administrator)
     cascade: bool = False  # rule 7 applies (the reference's ``cascade_effects``)
     at_deadline: bool = False  # record the deadline as ``completed_at`` (a time-out)
     review: bool = False  # a reviewer's verdict: ``review.recorded`` events too
@@ -80,6 +81,7 @@ class _Writes:
                 changed_at=self.moment,
                 actor_id=move.actor_id,
                 cause=move.cause,
+                reason=move.reason,
             )
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from proctoring.courses.models import Course, CourseRole
@@ -30,3 +32,18 @@ def course_get(*, course_id: str) -> Course:
     if course is None:
         raise CourseNotFound(f"There is no course {course_id!r}.")
     return course
+
+
+def course_staff_emails(*, course_ids: Iterable[str]) -> dict[str, list[str]]:
+    """The email addresses of each course's staff and instructors (one statement), sorted;
+    staff without an address are left out."""
+    emails: dict[str, list[str]] = {}
+    rows = (
+        CourseRole.objects.filter(course_id__in=set(course_ids), role__in=CourseRole.STAFF_ROLES)
+        .exclude(user__email="")
+        .values_list("course_id", "user__email")
+        .order_by("course_id", "user__email")
+    )
+    for course_id, email in rows:
+        emails.setdefault(str(course_id), []).append(email)
+    return emails

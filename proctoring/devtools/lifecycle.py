@@ -7,6 +7,7 @@ from __future__ import annotations
 from proctoring.attempts.statuses import (
     LEARNER_ACTIONS,
     STAFF_ACTIONS,
+    STAFF_CONTROL,
     STATUS_TABLE,
     Action,
     AttemptStatus,
@@ -108,5 +109,10 @@ def lifecycle_markdown() -> str:
         "Asking again for the status the attempt already has is accepted and changes nothing.",
         "",
         *_actions("## What course staff may do to an attempt of their course", STAFF_ACTIONS),
+        "",
+        *_actions("## What course staff may do to a running attempt", STAFF_CONTROL),
+        "",
+        "An administrator (global staff) may set any current attempt's status, with a reason;",
+        "the illegal moves above are refused to them too.",
     ]
     return "\n".join(lines) + "\n"

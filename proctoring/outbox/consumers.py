@@ -12,6 +12,7 @@ from proctoring.attempts.effects import (
     emails_consume,
 )
 from proctoring.core.events import DomainEvent
+from proctoring.reviews.staff_emails import STAFF_EMAIL_EVENT_TYPES, staff_attention_consume
 
 
 @dataclass(frozen=True)
@@ -24,4 +25,5 @@ class Consumer:
 INTERNAL_CONSUMERS: dict[str, Consumer] = {
     "credit": Consumer(CREDIT_EVENT_TYPES, credit_consume),
     "email": Consumer(EMAIL_EVENT_TYPES, emails_consume),
+    "staff_email": Consumer(STAFF_EMAIL_EVENT_TYPES, staff_attention_consume),
 }

@@ -8,7 +8,15 @@ under a course come before the course itself.
 from django.urls import path, register_converter
 
 from proctoring.core.ids import COURSE_ID_RESERVED_SEGMENTS, is_course_id
-from proctoring.rest.v1 import allowances, attempts, courses, exams, users, webhooks
+from proctoring.rest.v1 import (
+    allowances,
+    attempt_staff,
+    attempts,
+    courses,
+    exams,
+    users,
+    webhooks,
+)
 
 
 class IdConverter:
@@ -117,6 +125,12 @@ urlpatterns = [
         "attempts/<id:attempt_id>/resume",
         attempts.AttemptResumeApi.as_view(),
         name="attempt-resume",
+    ),
+    path("attempts/<id:attempt_id>/end", attempt_staff.AttemptEndApi.as_view(), name="attempt-end"),
+    path(
+        "attempts/<id:attempt_id>/status",
+        attempt_staff.AttemptSetStatusApi.as_view(),
+        name="attempt-set-status",
     ),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),

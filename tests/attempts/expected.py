@@ -19,6 +19,7 @@ ALL_STATUSES = [
     "onboarding_pending",
     "onboarding_failed",
     "onboarding_expired",
+    "onboarding_reset",  # neither completed nor incomplete, as in the reference
 ]
 INCOMPLETE = frozenset(
     {"created", "download_software_clicked", "ready_to_start", "started", "ready_to_submit"}

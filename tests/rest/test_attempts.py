@@ -206,8 +206,11 @@ def test_staff_give_a_verdict_to_a_submitted_attempt(world):
         world.staff.pk,
         "staff:review",
     )
+    # Overriding the verdict needs a reason (issue 10: reviews_by_staff).
     second = client.post(
-        f"/api/v1/attempts/{world.attempt.pk}/review", {"status": "rejected"}, format="json"
+        f"/api/v1/attempts/{world.attempt.pk}/review",
+        {"status": "rejected", "reason": "Second look"},
+        format="json",
     )
     assert second.json()["status"] == "rejected"
 

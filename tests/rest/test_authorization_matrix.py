@@ -188,6 +188,13 @@ MATRIX: dict[tuple[str, str], Row] = {
         _hook("/deliveries/4343/retry"), GLOBAL_ONLY, setup=_webhook
     ),
     ("event-backlog", "GET"): Row(lambda w: "/api/v1/events/backlog", GLOBAL_ONLY),
+    # Issue 10: staff control.
+    ("attempt-end", "POST"): Row(
+        _attempt("/end"), STAFF_ONLY, setup=_start, body=lambda w: {"reason": "fire alarm"}
+    ),
+    ("attempt-set-status", "POST"): Row(
+        _attempt("/status"), GLOBAL_ONLY, body=lambda w: {"status": "error", "reason": "fix"}
+    ),
     ("user-retire", "POST"): Row(
         lambda w: "/api/v1/users/bob/retire", (401, 403, 403, 403, 403, 200, 200)
     ),

@@ -39,6 +39,7 @@ from proctoring.rest.v1.common import (
     StrictSerializer,
     user_id_of,
 )
+from proctoring.reviews.services import review_by_staff
 
 
 class _AttemptFields(serializers.Serializer[Attempt]):
@@ -212,12 +213,19 @@ AttemptErrorApi = _action_view("error", "Report an error (software or provider)"
 
 
 class AttemptReviewApi(APIView):
-    """Course staff give a completed attempt a verdict."""
+    """Course staff give a completed attempt a verdict; changing a verdict already given (an
+    override) needs a ``reason`` (400 ``review_reason_required`` without one)."""
 
     permission_classes = [IsCourseStaff]
 
     class InputSerializer(StrictSerializer):
         status = JsonChoiceField(choices=sorted(str(s) for s in statuses.REVIEW_STATUSES))
+        reason = JsonCharField(
+            max_length=1000,
+            required=False,
+            default="",
+            help_text="Why: kept with the review; needed to override a verdict.",
+        )
 
     @extend_schema(
         operation_id="attempt_review",
@@ -228,12 +236,13 @@ class AttemptReviewApi(APIView):
         check_attempt_staff(request, _attempt(attempt_id))
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attempt = actions.attempt_review(
+        review_by_staff(
             attempt_id=attempt_id,
-            status=serializer.validated_data["status"],
+            verdict=serializer.validated_data["status"],
             actor_id=user_id_of(request),
+            reason=serializer.validated_data["reason"],
         )
-        return Response(render_attempt(attempt))
+        return Response(render_attempt(_attempt(attempt_id)))
 
 
 class AttemptResetApi(APIView):
