@@ -14,6 +14,7 @@ from proctoring.rest.v1 import (
     attempts,
     courses,
     exams,
+    reviews,
     users,
     webhooks,
 )
@@ -132,6 +133,11 @@ urlpatterns = [
         attempt_staff.AttemptSetStatusApi.as_view(),
         name="attempt-set-status",
     ),
+    path(
+        "attempts/<id:attempt_id>/timeline",
+        reviews.AttemptTimelineApi.as_view(),
+        name="attempt-timeline",
+    ),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),
     path("webhooks", webhooks.WebhookListCreateApi.as_view(), name="webhook-list"),
@@ -186,5 +192,6 @@ urlpatterns = [
     path(f"{C}/allowances", allowances.AllowanceListApi.as_view(), name="allowance-list"),
     path(f"{C}/allowances/bulk", allowances.AllowanceBulkGrantApi.as_view(), name="allowance-bulk"),
     path(f"{C}/attempts", attempts.CourseAttemptListApi.as_view(), name="course-attempt-list"),
+    path(f"{C}/review-queue", reviews.CourseReviewQueueApi.as_view(), name="course-review-queue"),
     path("courses/<course_id:course_id>", courses.CourseApi.as_view(), name="course"),
 ]

@@ -188,7 +188,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         _hook("/deliveries/4343/retry"), GLOBAL_ONLY, setup=_webhook
     ),
     ("event-backlog", "GET"): Row(lambda w: "/api/v1/events/backlog", GLOBAL_ONLY),
-    # Issue 10: staff control.
+    # Issue 10: the review work, staff control.
+    ("course-review-queue", "GET"): Row(_course("/review-queue"), STAFF_ONLY),
+    ("attempt-timeline", "GET"): Row(_attempt("/timeline"), STAFF_ONLY),
     ("attempt-end", "POST"): Row(
         _attempt("/end"), STAFF_ONLY, setup=_start, body=lambda w: {"reason": "fire alarm"}
     ),
