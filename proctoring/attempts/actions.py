@@ -194,20 +194,30 @@ def attempt_reset(*, attempt_id: int, actor_id: int | None) -> Attempt:
     """
     with transaction.atomic():
         attempt = attempt_lock_current(attempt_id=attempt_id)
-        moment = now()
-        Attempt.objects.filter(pk=attempt.pk).update(
-            archived_at=moment, modified=moment, event_sequence=F("event_sequence") + 1
-        )
-        attempt.archived_at, attempt.modified = moment, moment
-        attempt.event_sequence += 1
-        AttemptHistory.objects.create(
-            attempt=attempt,
-            from_status=attempt.status,
-            to_status=attempt.status,
-            changed_at=moment,
-            actor_id=actor_id,
-            cause=CAUSE_RESET,
-        )
-        events_record([attempt_reset_event(attempt=attempt, moment=moment, actor_id=actor_id)])
+        attempt_archive_locked(attempt=attempt, actor_id=actor_id, cause=CAUSE_RESET)
     log.info("Attempt %s reset by %s", attempt_id, actor_id)
     return attempt
+
+
+def attempt_archive_locked(
+    *, attempt: Attempt, actor_id: int | None, cause: str, reason: str = "", tell: bool = True
+) -> None:
+    """Archive a locked attempt (its status stays; a history row says why). ``tell``: with an
+    ``attempt.reset`` event, so the platform clears the attempt (a reset, a retake); a resume
+    after an error continues the attempt and tells nothing."""
+    moment = now()
+    extra = {"event_sequence": F("event_sequence") + 1} if tell else {}
+    Attempt.objects.filter(pk=attempt.pk).update(archived_at=moment, modified=moment, **extra)
+    attempt.archived_at, attempt.modified = moment, moment
+    AttemptHistory.objects.create(
+        attempt=attempt,
+        from_status=attempt.status,
+        to_status=attempt.status,
+        changed_at=moment,
+        actor_id=actor_id,
+        cause=cause,
+        reason=reason,
+    )
+    if tell:
+        attempt.event_sequence += 1
+        events_record([attempt_reset_event(attempt=attempt, moment=moment, actor_id=actor_id)])

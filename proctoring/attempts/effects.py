@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Max
 
 from proctoring.attempts.emails import StatusEmail, attempt_status_email_send
 from proctoring.attempts.models import Attempt
@@ -28,43 +31,74 @@ CREDIT_EVENT_TYPES = (ATTEMPT_STATUS_CHANGED, ATTEMPT_RESET)
 EMAIL_EVENT_TYPES = (ATTEMPT_STATUS_CHANGED,)
 
 
+def latest_attempt_numbers(events: Sequence[DomainEvent]) -> dict[tuple[int, int], int]:
+    """The number of each learner's latest attempt on the exams the events are about, as it
+    is now (one statement): an event of an older attempt is history, not the learner's state."""
+    exam_ids = {event.payload["exam_id"] for event in events}
+    user_ids = {event.payload["user_id"] for event in events}
+    rows = (
+        Attempt.objects.filter(exam_id__in=exam_ids, user_id__in=user_ids)
+        .values("exam_id", "user_id")
+        .annotate(latest=Max("attempt_number"))
+    )
+    return {(row["exam_id"], row["user_id"]): row["latest"] for row in rows}
+
+
+def _of_an_older_attempt(event: DomainEvent, latest: dict[tuple[int, int], int]) -> bool:
+    data = event.payload
+    number = latest.get((data["exam_id"], data["user_id"]), 0)
+    return bool(data.get("attempt_number", number) < number)
+
+
 def credit_consume(events: Sequence[DomainEvent]) -> None:
     """Rule 6: tell the credit service of the requirement statuses the events set (one call
     for all of them when it takes a batch), and remove those of reset attempts. A failure
-    raises: the outbox delivers the events again later."""
-    updates: list[CreditUpdate] = []
-    removals: list[CreditRemoval] = []
-    for event in events:
+    raises: the outbox delivers the events again later.
+
+    Credit follows the learner's latest attempt: a status change of an older attempt (one
+    reset, retaken or resumed since) changes nothing, and of the events about one requirement
+    the last one wins, so a reset followed by the next attempt's submission leaves the
+    submission, whatever the batch.
+    """
+    wanted = [
+        event
+        for event in events
+        if event.type == ATTEMPT_RESET
+        or (event.type == ATTEMPT_STATUS_CHANGED and event.payload.get("credit_requirement_status"))
+    ]
+    if not wanted:
+        return
+    latest = latest_attempt_numbers(wanted)
+    final: dict[tuple[Any, ...], CreditUpdate | CreditRemoval] = {}
+    for event in wanted:
         data = event.payload
-        if event.type == ATTEMPT_STATUS_CHANGED and data.get("credit_requirement_status"):
-            updates.append(
-                CreditUpdate(
-                    user_id=data["user_id"],
-                    course_key_or_id=data["course_id"],
-                    req_namespace=CREDIT_NAMESPACE,
-                    req_name=data["content_id"],
-                    status=data["credit_requirement_status"],
-                    changed_at=event.occurred_at,
-                )
+        key = (data["user_id"], data["course_id"], data["content_id"])
+        if event.type == ATTEMPT_RESET:
+            final[key] = CreditRemoval(
+                user_id=data["user_id"],
+                course_key_or_id=data["course_id"],
+                req_namespace=CREDIT_NAMESPACE,
+                req_name=data["content_id"],
             )
-        elif event.type == ATTEMPT_RESET:
-            removals.append(
-                CreditRemoval(
-                    user_id=data["user_id"],
-                    course_key_or_id=data["course_id"],
-                    req_namespace=CREDIT_NAMESPACE,
-                    req_name=data["content_id"],
-                )
+        elif not _of_an_older_attempt(event, latest):
+            final[key] = CreditUpdate(
+                user_id=data["user_id"],
+                course_key_or_id=data["course_id"],
+                req_namespace=CREDIT_NAMESPACE,
+                req_name=data["content_id"],
+                status=data["credit_requirement_status"],
+                changed_at=event.occurred_at,
             )
-    _credit_send(updates)
+    _credit_send([op for op in final.values() if isinstance(op, CreditUpdate)])
     service = credit_service()
-    for removal in removals:
-        service.remove_credit_requirement_status(
-            user_id=removal.user_id,
-            course_key_or_id=removal.course_key_or_id,
-            req_namespace=removal.req_namespace,
-            req_name=removal.req_name,
-        )
+    for removal in final.values():
+        if isinstance(removal, CreditRemoval):
+            service.remove_credit_requirement_status(
+                user_id=removal.user_id,
+                course_key_or_id=removal.course_key_or_id,
+                req_namespace=removal.req_namespace,
+                req_name=removal.req_name,
+            )
 
 
 def _credit_send(updates: list[CreditUpdate]) -> None:
@@ -99,6 +133,11 @@ def emails_consume(events: Sequence[DomainEvent]) -> None:
         for event in events
         if event.type == ATTEMPT_STATUS_CHANGED and event.payload.get("learner_email")
     ]
+    if not wanted:
+        return
+    # The learner hears of its latest attempt only, not of one reset or retaken since.
+    latest = latest_attempt_numbers(wanted)
+    wanted = [event for event in wanted if not _of_an_older_attempt(event, latest)]
     if not wanted:
         return
     attempts = Attempt.objects.select_related("exam", "user").in_bulk(

@@ -34,6 +34,16 @@ def attempt_due_date(*, attempt: Attempt, allowances: time_math.Allowances) -> d
     return time_math.effective_due_date(exam_due_date=attempt.exam.due_date, allowances=allowances)
 
 
+def _allowed(
+    attempt: Attempt, *, time_limit_mins: int | None, allowances: time_math.Allowances
+) -> int | None:
+    """The learner's allowed time on the attempt: what an attempt resumed after an error had
+    left (its allowances were counted in it), else the time limit with the allowances."""
+    if attempt.time_remaining_seconds is not None:
+        return attempt.time_remaining_seconds
+    return time_math.allowed_seconds(time_limit_mins=time_limit_mins, allowances=allowances)
+
+
 def attempt_clock_at_start(
     *, attempt: Attempt, started_at: datetime, allowances: time_math.Allowances
 ) -> dict[str, Any]:
@@ -44,7 +54,7 @@ def attempt_clock_at_start(
     reference's semantics and allows it) gets its start as deadline, never an earlier one.
     """
     exam = attempt.exam
-    allowed = time_math.allowed_seconds(time_limit_mins=exam.time_limit_mins, allowances=allowances)
+    allowed = _allowed(attempt, time_limit_mins=exam.time_limit_mins, allowances=allowances)
     deadline_at = time_math.deadline(
         started_at=started_at,
         allowed=allowed,
@@ -61,9 +71,7 @@ def attempt_deadline(*, attempt: Attempt, allowances: time_math.Allowances) -> d
     """The running attempt's deadline from its stored clock and the given allowances."""
     if attempt.started_at is None:
         return None
-    allowed = time_math.allowed_seconds(
-        time_limit_mins=attempt.time_limit_mins, allowances=allowances
-    )
+    allowed = _allowed(attempt, time_limit_mins=attempt.time_limit_mins, allowances=allowances)
     return time_math.deadline(
         started_at=attempt.started_at,
         allowed=allowed,
@@ -106,7 +114,8 @@ def attempt_clock(*, attempt: Attempt, now: datetime) -> AttemptClock:
     (the exam and its course must be loaded with it); before the start, the allowed time the
     learner would get is computed from its allowances."""
     if attempt.started_at is None:
-        allowed = time_math.allowed_seconds(
+        allowed = _allowed(
+            attempt,
             time_limit_mins=attempt.exam.time_limit_mins,
             allowances=attempt_allowances(exam_id=attempt.exam_id, user_id=attempt.user_id),
         )

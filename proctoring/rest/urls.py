@@ -14,6 +14,7 @@ from proctoring.rest.v1 import (
     attempts,
     courses,
     exams,
+    retakes,
     reviews,
     users,
     webhooks,
@@ -137,6 +138,19 @@ urlpatterns = [
         "attempts/<id:attempt_id>/timeline",
         reviews.AttemptTimelineApi.as_view(),
         name="attempt-timeline",
+    ),
+    path(
+        "attempts/<id:attempt_id>/retake", retakes.AttemptRetakeApi.as_view(), name="attempt-retake"
+    ),
+    path(
+        "attempts/<id:attempt_id>/resumable",
+        retakes.AttemptResumableApi.as_view(),
+        name="attempt-resumable",
+    ),
+    path(
+        "attempts/<id:attempt_id>/continue",
+        retakes.AttemptContinueApi.as_view(),
+        name="attempt-continue",
     ),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),

@@ -15,10 +15,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from proctoring.accounts.models import ApiKey
 from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt
+from proctoring.attempts.retakes import attempt_mark_resumable
 from proctoring.attempts.services import attempt_update_status
 from proctoring.attempts.time_changes import attempt_pause
 from proctoring.core.clock import now
 from proctoring.courses.models import CourseRole
+from proctoring.exams.models import Exam
 from proctoring.outbox.models import Delivery, Event, Subscription
 from proctoring.outbox.webhooks import secret_new
 from tests.factories import ExamFactory
@@ -75,6 +77,22 @@ def _start_and_pause(w: World) -> None:
     attempt_pause(attempt_id=w.attempt.pk, actor_id=None, reason="set up")
 
 
+def _practice_submitted(w: World) -> None:
+    """Alice's attempt is on a practice exam, and submitted."""
+    Exam.objects.filter(pk=w.exam.pk).update(is_practice_exam=True)
+    Attempt.objects.filter(pk=w.attempt.pk).update(status="submitted")
+
+
+def _failed_after_start(w: World) -> None:
+    _start(w)
+    attempt_update_status(exam_id=w.exam.pk, user_id=w.learner.pk, to_status="error")
+
+
+def _resumable(w: World) -> None:
+    _failed_after_start(w)
+    attempt_mark_resumable(attempt_id=w.attempt.pk, actor_id=None)
+
+
 def _webhook(w: World) -> None:
     """A subscription of the service account (global staff see every one)."""
     owner = ApiKey.objects.get(name="lms").user
@@ -102,6 +120,7 @@ def _hook(suffix: str = "") -> Callable[[World], str]:
 
 #                      anon learner other staff other_staff global service
 LEARNER_ACTION = (401, 200, 403, 403, 403, 403, 403)
+LEARNER_CREATES = (401, 201, 403, 403, 403, 403, 403)
 OWNER_OR_STAFF = (401, 200, 403, 200, 403, 200, 200)
 STAFF_ONLY = (401, 403, 403, 200, 403, 200, 200)
 STAFF_CREATES = (401, 403, 403, 201, 403, 201, 201)
@@ -191,6 +210,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Issue 10: the review work, staff control.
     ("course-review-queue", "GET"): Row(_course("/review-queue"), STAFF_ONLY),
     ("attempt-timeline", "GET"): Row(_attempt("/timeline"), STAFF_ONLY),
+    ("attempt-retake", "POST"): Row(
+        _attempt("/retake"), LEARNER_CREATES, setup=_practice_submitted
+    ),
+    ("attempt-resumable", "POST"): Row(
+        _attempt("/resumable"), STAFF_ONLY, setup=_failed_after_start
+    ),
+    ("attempt-continue", "POST"): Row(_attempt("/continue"), LEARNER_CREATES, setup=_resumable),
     ("attempt-end", "POST"): Row(
         _attempt("/end"), STAFF_ONLY, setup=_start, body=lambda w: {"reason": "fire alarm"}
     ),

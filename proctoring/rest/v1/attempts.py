@@ -57,6 +57,9 @@ class _AttemptFields(serializers.Serializer[Attempt]):
     started_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
     archived_at = serializers.DateTimeField(allow_null=True)
+    ready_to_resume = serializers.BooleanField(
+        help_text="Course staff let this failed attempt be continued (POST .../continue)."
+    )
 
 
 class AttemptOutput(_AttemptFields):
