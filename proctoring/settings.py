@@ -189,6 +189,10 @@ if PROCTORING_JOBS not in {"inprocess", "celery", "off"}:
 PROCTORING_EXPIRY_INTERVAL_SECONDS = env_int("PROCTORING_EXPIRY_INTERVAL_SECONDS", 5, minimum=1)
 PROCTORING_EXPIRY_BATCH_SIZE = env_int("PROCTORING_EXPIRY_BATCH_SIZE", 500, minimum=1)
 
+# Onboarding (docs/reviews.md#onboarding): how long a verified onboarding attempt lets the
+# learner take the course's proctored exams; 0: for ever.
+PROCTORING_ONBOARDING_VALIDITY_DAYS = env_int("PROCTORING_ONBOARDING_VALIDITY_DAYS", 730, minimum=0)
+
 # The outbox (docs/events.md): events leave after their commit, to the service's own consumers
 # (credit, email) and to webhook subscriptions. A pass runs every OUTBOX_INTERVAL seconds, and
 # at once after a commit in the in-process mode; a failed delivery is retried with exponential

@@ -19,6 +19,7 @@ from proctoring.attempts.events import attempt_reset_event
 from proctoring.attempts.expiry import attempt_submit_locked, attempt_timed_out_error
 from proctoring.attempts.locks import attempt_lock
 from proctoring.attempts.models import Attempt, AttemptHistory
+from proctoring.attempts.onboarding import onboarding_block
 from proctoring.attempts.services import attempt_create
 from proctoring.attempts.statuses import (
     LEARNER_ACTIONS,
@@ -48,6 +49,7 @@ from proctoring.exceptions import (
 log = logging.getLogger(__name__)
 
 CAUSE_RESET = "reset"
+CAUSE_ONBOARDING = "onboarding"
 
 
 def attempt_lock_current(
@@ -78,7 +80,8 @@ def attempt_create_for_learner(
 
     Only the course's members take its exams (``NotEnrolled`` for anyone else; the Python
     API's ``create_exam_attempt`` does not ask, as in the reference). Only a proctored exam
-    can be taken as proctored.
+    can be taken as proctored. A proctored attempt of a learner who is not onboarded is
+    created in its ``onboarding_*`` status instead (onboarding.py), and not started.
     """
     exam = exam_get(exam_id=exam_id)
     if not course_role_is_member(user_id=user_id, course_id=exam.course_id):
@@ -88,15 +91,23 @@ def attempt_create_for_learner(
         )
     if not exam.is_active:
         raise ExamNotActive(f"Exam {exam_id} is not active.")
+    proctored = taking_as_proctored and exam.is_proctored
+    # Asked before the transaction: the provider may be asked, over the network.
+    blocked = onboarding_block(exam=exam, user_id=user_id) if proctored else None
     with transaction.atomic():
         attempt = attempt_create(
             exam_id=exam.pk,
             user_id=user_id,
-            taking_as_proctored=taking_as_proctored and exam.is_proctored,
+            taking_as_proctored=proctored,
             actor_id=user_id,
             cause="learner:create",
         )
-        if start:
+        if blocked is not None:
+            # Not onboarded: the attempt is created in its onboarding status, which ends it.
+            attempt = attempt_lock_current(attempt_id=attempt.pk)
+            move = Move(blocked, actor_id=user_id, cause=CAUSE_ONBOARDING)
+            attempts_transition(attempts=[attempt], move=move)
+        elif start:
             # The new row is this transaction's own: nobody else can see it, let alone lock it.
             attempt = attempt_lock_current(attempt_id=attempt.pk, with_allowances=True)
             moment = now()

@@ -13,10 +13,11 @@ class ExamAdmin(admin.ModelAdmin[Exam]):
         "time_limit_mins",
         "is_proctored",
         "is_practice_exam",
+        "is_onboarding",
         "is_active",
         "due_date",
     ]
-    list_filter = ["is_proctored", "is_practice_exam", "is_active"]
+    list_filter = ["is_proctored", "is_practice_exam", "is_onboarding", "is_active"]
     list_select_related = ["course"]
     search_fields = ["exam_name", "content_id", "course__course_id"]
 

@@ -35,6 +35,9 @@ class Exam(TimeStampedModel):
     is_practice_exam = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     hide_after_due = models.BooleanField(default=False)
+    # The course's onboarding exam (the reference's): a proctored practice exam whose verified
+    # attempt lets the learner take the course's proctored exams (attempts/onboarding.py).
+    is_onboarding = models.BooleanField(default=False)
     # The provider's id of the exam.
     external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     # Name of the proctoring provider this exam was set up with.

@@ -53,6 +53,11 @@ def _check_due_date(due_date: Any) -> None:
         ) from None
 
 
+def _check_onboarding(*, is_onboarding: bool, is_proctored: bool, is_practice_exam: bool) -> None:
+    if is_onboarding and not (is_proctored and is_practice_exam):
+        raise InvalidExamData("An onboarding exam is a proctored practice exam.")
+
+
 def _exam_event(exam: Exam) -> DomainEvent:
     """``exam.changed``: the exam as it is after its creation or update."""
     return DomainEvent(
@@ -88,9 +93,13 @@ def exam_create(
     is_active: bool = True,
     hide_after_due: bool = False,
     backend: str | None = None,
+    is_onboarding: bool = False,
 ) -> Exam:
     """Create an exam; the (course_id, content_id) pair must be new."""
     _check_time_limit(time_limit_mins)
+    _check_onboarding(
+        is_onboarding=is_onboarding, is_proctored=is_proctored, is_practice_exam=is_practice_exam
+    )
     _check_due_date(due_date)
     course_get_or_create(course_id=course_id)
     try:
@@ -107,6 +116,7 @@ def exam_create(
                 is_active=is_active,
                 hide_after_due=hide_after_due,
                 backend=backend,
+                is_onboarding=is_onboarding,
             )
             events_record([_exam_event(exam)])
     except IntegrityError as exc:
@@ -130,6 +140,7 @@ def exam_update(
     is_active: bool | None = None,
     hide_after_due: bool | None = None,
     backend: str | None = None,
+    is_onboarding: bool | None = None,
 ) -> Exam:
     """Change what is passed, leave the rest; ``due_date=None`` clears the due date."""
     _check_time_limit(time_limit_mins)
@@ -146,6 +157,7 @@ def exam_update(
             "is_active": is_active,
             "hide_after_due": hide_after_due,
             "backend": backend,
+            "is_onboarding": is_onboarding,
         }.items()
         if value is not None
     }
@@ -157,6 +169,11 @@ def exam_update(
             raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id}.")
         for name, value in changes.items():
             setattr(exam, name, value)
+        _check_onboarding(
+            is_onboarding=exam.is_onboarding,
+            is_proctored=exam.is_proctored,
+            is_practice_exam=exam.is_practice_exam,
+        )
         exam.save()
         events_record([_exam_event(exam)])
     log.info("Updated exam %s: %s", exam_id, sorted(changes))

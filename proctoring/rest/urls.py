@@ -14,6 +14,7 @@ from proctoring.rest.v1 import (
     attempts,
     courses,
     exams,
+    onboarding,
     retakes,
     reviews,
     users,
@@ -207,5 +208,10 @@ urlpatterns = [
     path(f"{C}/allowances/bulk", allowances.AllowanceBulkGrantApi.as_view(), name="allowance-bulk"),
     path(f"{C}/attempts", attempts.CourseAttemptListApi.as_view(), name="course-attempt-list"),
     path(f"{C}/review-queue", reviews.CourseReviewQueueApi.as_view(), name="course-review-queue"),
+    path(
+        f"{C}/onboarding-statuses",
+        onboarding.CourseOnboardingStatusListApi.as_view(),
+        name="course-onboarding-statuses",
+    ),
     path("courses/<course_id:course_id>", courses.CourseApi.as_view(), name="course"),
 ]

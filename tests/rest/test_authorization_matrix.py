@@ -209,6 +209,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("event-backlog", "GET"): Row(lambda w: "/api/v1/events/backlog", GLOBAL_ONLY),
     # Issue 10: the review work, staff control.
     ("course-review-queue", "GET"): Row(_course("/review-queue"), STAFF_ONLY),
+    ("course-onboarding-statuses", "GET"): Row(_course("/onboarding-statuses"), STAFF_ONLY),
     ("attempt-timeline", "GET"): Row(_attempt("/timeline"), STAFF_ONLY),
     ("attempt-retake", "POST"): Row(
         _attempt("/retake"), LEARNER_CREATES, setup=_practice_submitted

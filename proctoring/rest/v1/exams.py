@@ -48,6 +48,7 @@ class ExamOutput(serializers.ModelSerializer[Exam]):
             "hide_after_due",
             "external_id",
             "backend",
+            "is_onboarding",
         ]
 
 
@@ -61,6 +62,9 @@ class _ExamFields(StrictSerializer):
     hide_after_due = JsonBooleanField(required=False)
     external_id = JsonCharField(max_length=255, required=False, allow_null=True)
     backend = JsonCharField(max_length=100, required=False, allow_null=True)
+    is_onboarding = JsonBooleanField(
+        required=False, help_text="The course's onboarding exam: a proctored practice exam."
+    )
 
 
 class ExamListCreateApi(APIView):
