@@ -86,6 +86,9 @@ class AttemptAdmin(admin.ModelAdmin[Attempt]):
         "started_at",
         "completed_at",
         "archived_at",
+        "ready_to_resume",
+        "resumed",
+        "time_remaining_seconds",
         "created",
         "modified",
     ]

@@ -209,3 +209,11 @@ def test_a_staff_review_over_rest_is_recorded_and_an_override_needs_a_reason(wor
         ("staff", "rejected", "Notes found"),
     ]
     assert _last_history(world.attempt).cause == "staff:override"
+
+
+def test_ending_an_attempt_is_4_statements_in_its_savepoint(world, django_assert_num_queries):
+    """The lock (with exam, course and user), the UPDATE, the history and event INSERTs; the
+    test's own transaction makes the service's a savepoint (2 more statements)."""
+    attempt = _started(world)
+    with django_assert_num_queries(4 + 2):
+        attempt_end_by_staff(attempt_id=attempt.pk, actor_id=world.staff.pk, reason="now")
