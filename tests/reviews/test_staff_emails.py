@@ -101,3 +101,27 @@ def test_a_course_without_staff_addresses_sends_nothing(submitted, caplog):
     _review("suspicious")
     assert _staff_mail() == []
     assert "no staff email" in caplog.text
+
+
+@pytest.mark.django_db
+def test_an_upgraded_deployment_does_not_email_staff_about_old_reviews(staff, submitted):
+    """The migration that adds the consumer starts it after the events already recorded."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from proctoring.outbox.delivery import outbox_deliver
+    from proctoring.outbox.models import Event, Subscription
+
+    Subscription.objects.filter(kind="internal", name="staff_email").delete()
+    review_record(
+        external_id="EXT-1",
+        report=ReviewReport(provider=PROVIDER, status=ReviewStatus.SUSPICIOUS, raw={"old": 1}),
+    )
+    migration = import_module("proctoring.outbox.migrations.0002_staff_email_consumer")
+    migration.staff_email_from_now(apps, None)
+    row = Subscription.objects.get(kind="internal", name="staff_email")
+    assert row.cursor == Event.objects.latest("id").id
+    mail.outbox.clear()
+    outbox_deliver()
+    assert _staff_mail() == []
