@@ -302,16 +302,16 @@ class AttemptStateMachine(RuleBasedStateMachine):
     def _check_no_way_back(rows: list[AttemptHistory]) -> None:
         """No move from a completed status to an incomplete one or to error.
 
-        ``expired`` is neither completed nor incomplete (DESIGN.md 2.1), so the rules let a
-        completed attempt move on from it; that is the only way from a completed status back
-        to an incomplete one or to error.
+        ``expired`` and ``onboarding_reset`` are neither completed nor incomplete (DESIGN.md
+        2.1, and the reference), so the rules let a completed attempt move on from them; that
+        is the only way from a completed status back to an incomplete one or to error.
         """
         completed_since_expired = False
         for row in rows:
             assert not _illegal(row.from_status, row.to_status), str(row)
             if row.to_status in INCOMPLETE or row.to_status == "error":
                 assert not completed_since_expired, [str(r) for r in rows]
-            if row.to_status == "expired":
+            if row.to_status in ("expired", "onboarding_reset"):
                 completed_since_expired = False
             elif row.to_status in COMPLETED:
                 completed_since_expired = True
