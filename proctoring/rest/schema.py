@@ -69,7 +69,9 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state",
     413: "Body too large",
     415: "Unsupported media type",
-    503: "The database is unavailable: try again after `Retry-After` seconds",
+    502: "The proctoring provider answered with an error (`provider_error`)",
+    503: "The database, or the proctoring provider (`provider_unavailable`), is unavailable: "
+    "try again after `Retry-After` seconds",
 }
 
 

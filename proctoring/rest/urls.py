@@ -8,7 +8,16 @@ under a course come before the course itself.
 from django.urls import path, register_converter
 
 from proctoring.core.ids import COURSE_ID_RESERVED_SEGMENTS, is_course_id
-from proctoring.rest.v1 import allowances, attempts, courses, exams, users, webhooks
+from proctoring.rest.v1 import (
+    allowances,
+    attempts,
+    courses,
+    exams,
+    provider_callbacks,
+    providers,
+    users,
+    webhooks,
+)
 
 
 class IdConverter:
@@ -118,6 +127,22 @@ urlpatterns = [
         attempts.AttemptResumeApi.as_view(),
         name="attempt-resume",
     ),
+    path(
+        "attempts/<id:attempt_id>/provider",
+        providers.AttemptProviderApi.as_view(),
+        name="attempt-provider",
+    ),
+    path(
+        "attempts/<id:attempt_id>/ping-missed",
+        providers.AttemptPingMissedApi.as_view(),
+        name="attempt-ping-missed",
+    ),
+    # Callbacks of proctoring providers (docs/providers.md).
+    path(
+        "providers/<name:alias>/attempts/<name:external_id>/ready",
+        provider_callbacks.ReadyCallbackApi.as_view(),
+        name="provider-callback-ready",
+    ),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),
     path("webhooks", webhooks.WebhookListCreateApi.as_view(), name="webhook-list"),
@@ -161,6 +186,11 @@ urlpatterns = [
     path(f"{C}/exams", exams.ExamListCreateApi.as_view(), name="exam-list"),
     path(f"{C}/exams/lookup", exams.ExamLookupApi.as_view(), name="exam-lookup"),
     path(f"{C}/exams/<id:exam_id>", exams.ExamDetailApi.as_view(), name="exam-detail"),
+    path(
+        f"{C}/exams/<id:exam_id>/provider-dashboard",
+        providers.ExamProviderDashboardApi.as_view(),
+        name="exam-provider-dashboard",
+    ),
     *(
         path(
             f"{C}/exams/<id:exam_id>/allowances/<name:username>/{key}",
