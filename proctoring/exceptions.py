@@ -197,12 +197,6 @@ class ProviderNotFound(ProctoringError):
     default_message = "There is no proctoring provider with this name."
 
 
-class CallbackWrongProvider(ProctoringError):
-    http_status = 403
-    code = "callback_wrong_provider"
-    default_message = "This attempt is proctored by another provider."
-
-
 class CallbackReplayed(ProctoringError):
     http_status = 409
     code = "callback_replayed"
@@ -226,3 +220,15 @@ class CallbackUnauthenticated(ProctoringError):
         super().__init__(message)
         if code:
             self.code = code
+
+
+class ReviewReasonRequired(ProctoringError):
+    http_status = 400
+    code = "review_reason_required"
+    default_message = "Overriding a review's verdict needs a reason."
+
+
+class ReviewProviderMismatch(ProctoringError):
+    http_status = 403
+    code = "review_provider_mismatch"
+    default_message = "This attempt is proctored by another provider: its callbacks are not yours."

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "proctoring.allowances",
     "proctoring.credit",
     "proctoring.accounts",
+    "proctoring.reviews",
     "proctoring.rest",
     "proctoring.outbox",
     "proctoring.providers",

@@ -25,6 +25,11 @@ urlpatterns = [
         provider_callbacks.ReadyCallbackApi.as_view(),
         name="reference-callback-ready",
     ),
+    path(
+        f"{REFERENCE_CALLBACKS}/reviewed",
+        provider_callbacks.ReviewedCallbackApi.as_view(),
+        name="reference-callback-reviewed",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),

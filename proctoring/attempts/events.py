@@ -25,7 +25,7 @@ def _when(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _attempt_event(
+def attempt_event(
     event_type: str, attempt: Attempt, moment: datetime, data: dict[str, Any]
 ) -> DomainEvent:
     """An event about the attempt, numbered with its current sequence number."""
@@ -60,7 +60,7 @@ def attempt_status_changed_event(
 ) -> DomainEvent:
     """The attempt, already moved (in memory) to its new status and sequence number."""
     to_status = attempt.status
-    return _attempt_event(
+    return attempt_event(
         ATTEMPT_STATUS_CHANGED,
         attempt,
         moment,
@@ -87,7 +87,7 @@ def attempt_status_changed_event(
 
 def attempt_reset_event(*, attempt: Attempt, moment: datetime, actor_id: int | None) -> DomainEvent:
     """The attempt was archived: the platform may clear its answers, grade and completion."""
-    return _attempt_event(
+    return attempt_event(
         ATTEMPT_RESET,
         attempt,
         moment,
@@ -110,7 +110,7 @@ def attempt_time_changed_event(
     reason: str,
 ) -> DomainEvent:
     """The running attempt's clock changed: time added, a pause, a resume, an allowance."""
-    return _attempt_event(
+    return attempt_event(
         ATTEMPT_TIME_CHANGED,
         attempt,
         moment,
@@ -134,9 +134,12 @@ def review_event_types(verdict: str) -> tuple[str, ...]:
     return (REVIEW_RECORDED,)
 
 
-def review_events(*, attempt: Attempt, moment: datetime, actor_id: int | None) -> list[DomainEvent]:
+def review_events(
+    *, attempt: Attempt, moment: datetime, actor_id: int | None, info: dict[str, Any] | None = None
+) -> list[DomainEvent]:
     """The review events of a verdict just given (the attempt holds its new status and the
-    sequence number of its status event: they follow it)."""
+    sequence number of its status event: they follow it); ``info`` adds what the review
+    record knows (its source, provider, id, the provider's own verdict)."""
     events = []
     for event_type in review_event_types(attempt.status):
         attempt.event_sequence += 1
@@ -144,6 +147,7 @@ def review_events(*, attempt: Attempt, moment: datetime, actor_id: int | None) -
             "review_status": attempt.status,
             "reviewer_id": actor_id,
             "source": "staff" if actor_id is not None else "system",
+            **(info or {}),
         }
-        events.append(_attempt_event(event_type, attempt, moment, data))
+        events.append(attempt_event(event_type, attempt, moment, data))
     return events

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from proctoring.allowances.models import Allowance
 from proctoring.attempts.models import Attempt
@@ -70,13 +70,15 @@ def attempt_lock(
     cascading: bool = False,
     with_allowances: bool = False,
     current_only: bool = False,
+    annotations: dict[str, Any] | None = None,
 ) -> Attempt | None:
     """The attempt with this id, or the learner's current attempt on the exam, locked; None
     when there is none.
 
     ``cascading`` first locks the learner's attempts of the whole course, in id order (a
     decline's cascade will change them). ``with_allowances`` loads the learner's time
-    allowances in the same statement (a start needs them).
+    allowances in the same statement (a start needs them), ``annotations`` what else the
+    caller needs to decide.
     """
     if attempt_id is not None:
         found = Attempt.objects.filter(pk=attempt_id)
@@ -94,7 +96,21 @@ def attempt_lock(
     attempts = _locked().filter(**match)
     if with_allowances:
         attempts = _with_allowances(attempts)
+    if annotations:
+        attempts = attempts.annotate(**annotations)
     return attempts.first()
+
+
+def attempt_lock_by_external_id(
+    *, external_id: str, annotations: dict[str, Any] | None = None
+) -> Attempt | None:
+    """The attempt a provider names by its id (``external_id``), locked: the current one, else
+    the latest archived one; None when there is none. ``annotations`` are loaded in the same
+    statement (what the caller needs to decide, e.g. the latest review)."""
+    found = _locked().filter(external_id=external_id)
+    if annotations:
+        found = found.annotate(**annotations)
+    return found.order_by(F("archived_at").desc(nulls_first=True), "-id").first()
 
 
 def attempts_lock_running(*, exam_id: int, user_id: int) -> Attempt | None:

@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 from proctoring.attempts import statuses
 from proctoring.attempts.deadline_wakeup import deadlines_changed
 from proctoring.attempts.events import (
+    attempt_event,
     attempt_status_changed_event,
     review_event_types,
     review_events,
@@ -59,6 +60,7 @@ class Move:
     cascade: bool = False  # rule 7 applies (the reference's ``cascade_effects``)
     at_deadline: bool = False  # record the deadline as ``completed_at`` (a time-out)
     review: bool = False  # a reviewer's verdict: ``review.recorded`` events too
+    review_info: dict[str, Any] = field(default_factory=dict)  # more of the review, for events
 
 
 @dataclass
@@ -97,6 +99,16 @@ def attempts_transition(
         AttemptHistory.objects.bulk_create(writes.history)
     events_record(writes.events)
     return moved
+
+
+def attempt_event_without_change(
+    *, attempt: Attempt, event_type: str, data: dict[str, Any], moment: datetime | None = None
+) -> None:
+    """Tell the platforms about a locked attempt whose status does not change (a review that
+    came too late to apply, say): the next number of its event sequence, one event."""
+    Attempt.objects.filter(pk=attempt.pk).update(event_sequence=F("event_sequence") + 1)
+    attempt.event_sequence += 1
+    events_record([attempt_event(event_type, attempt, moment or now(), data)])
 
 
 def _apply(attempts: Sequence[Attempt], move: Move, writes: _Writes) -> list[Attempt]:
@@ -179,7 +191,9 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
             )
         )
         if move.review:
-            writes.events += review_events(attempt=attempt, moment=moment, actor_id=move.actor_id)
+            writes.events += review_events(
+                attempt=attempt, moment=moment, actor_id=move.actor_id, info=move.review_info
+            )
 
 
 def _completion(target: AttemptStatus, move: Move, moment: datetime) -> Any:

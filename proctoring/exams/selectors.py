@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from proctoring.courses.provider_settings import default_provider_name
 from proctoring.exams.models import Exam
 from proctoring.exceptions import ProctoredExamNotFoundException
 
@@ -66,3 +67,9 @@ def exam_get_in_course(*, course_id: str, exam_id: int) -> Exam:
             f"There is no exam with id {exam_id} in course {course_id!r}."
         )
     return exam
+
+
+def exam_provider_name(exam: Exam) -> str:
+    """The provider alias proctoring the exam: the one it was set up with, else its course's,
+    else the default (reads ``exam.course``: load it with the exam)."""
+    return exam.backend or exam.course.provider or default_provider_name()

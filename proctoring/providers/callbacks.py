@@ -20,18 +20,15 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from proctoring.attempts import actions
 from proctoring.attempts.models import Attempt
 from proctoring.core.clock import now
+from proctoring.exams.selectors import exam_provider_name
 from proctoring.exceptions import (
     CallbackReplayed,
     CallbackUnauthenticated,
-    CallbackWrongProvider,
+    ReviewProviderMismatch,
     StudentExamAttemptDoesNotExistsException,
 )
 from proctoring.providers.models import CallbackMessage
-from proctoring.providers.registry import (
-    provider_alias_for_course,
-    provider_aliases,
-    provider_entry,
-)
+from proctoring.providers.registry import provider_aliases, provider_entry
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
@@ -113,9 +110,9 @@ def callback_attempt(*, alias: str, external_id: str) -> Attempt:
             f"There is no attempt with the external id {external_id!r}."
         )
     for attempt in found:
-        if provider_alias_for_course(attempt.exam.course.provider) == alias:
+        if exam_provider_name(attempt.exam) == alias:
             return attempt
-    raise CallbackWrongProvider(
+    raise ReviewProviderMismatch(
         f"The attempt {external_id!r} is not proctored by {alias!r}: its callbacks come from "
         "its own provider."
     )

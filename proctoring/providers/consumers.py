@@ -22,7 +22,7 @@ from proctoring.core.events import ATTEMPT_RESET, ATTEMPT_STATUS_CHANGED, EXAM_C
 from proctoring.exams.models import Exam
 from proctoring.exceptions import ProctoringError, ProviderUnavailable
 from proctoring.providers.base import Provider
-from proctoring.providers.services import exam_register, provider_call, provider_of_course
+from proctoring.providers.services import exam_register, provider_call, provider_of_exam
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def _exam_tell(exam: Exam) -> None:
     def register(provider: Provider) -> None:
         exam_register(exam=exam, provider=provider)
 
-    _guarded(exam.course.provider, register)
+    _guarded(exam, register)
 
 
 def _tells_attempt(event: DomainEvent) -> bool:
@@ -85,14 +85,14 @@ def _attempt_tell(attempt: Attempt, event: DomainEvent) -> None:
             attempt_id=attempt.pk,
         )
 
-    _guarded(exam.course.provider, tell)
+    _guarded(exam, tell)
 
 
-def _guarded(course_provider: str, act: Callable[[Provider], object]) -> None:
-    """Run ``act`` with the course's provider: an outage is raised (retried later), a refusal
+def _guarded(exam: Exam, act: Callable[[Provider], object]) -> None:
+    """Run ``act`` with the exam's provider: an outage is raised (retried later), a refusal
     is recorded by ``provider_call`` and logged."""
     try:
-        provider = provider_of_course(course_provider)
+        provider = provider_of_exam(exam)
         if provider.proctors:
             act(provider)
     except ProviderUnavailable:

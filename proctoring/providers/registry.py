@@ -86,11 +86,6 @@ def provider_get(alias: str | None = None) -> Provider:
     return provider
 
 
-def provider_alias_for_course(course_provider: str | None) -> str:
-    """The alias a course uses: its own, else the default."""
-    return course_provider or provider_default_alias()
-
-
 def provider_callback_options(alias: str) -> Mapping[str, Any]:
     """The callback options of an alias (its webhook secret, its service accounts)."""
     entry = provider_entry(alias) or {}

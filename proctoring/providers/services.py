@@ -27,6 +27,7 @@ from proctoring.attempts.services import attempt_set_external_id
 from proctoring.attempts.statuses import NOT_STARTED, AttemptStatus
 from proctoring.core.clock import now
 from proctoring.exams.models import Exam
+from proctoring.exams.selectors import exam_provider_name
 from proctoring.exams.services import exam_set_provider_ids
 from proctoring.exceptions import (
     ProctoringError,
@@ -35,7 +36,7 @@ from proctoring.exceptions import (
 )
 from proctoring.providers.base import AttemptSpec, ExamSpec, Provider, Worker
 from proctoring.providers.models import ProviderEvent
-from proctoring.providers.registry import provider_alias_for_course, provider_get
+from proctoring.providers.registry import provider_get
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,10 @@ def provider_call(
     return result
 
 
-def provider_of_course(course_provider: str | None) -> Provider:
-    return provider_get(provider_alias_for_course(course_provider))
+def provider_of_exam(exam: Exam) -> Provider:
+    """The provider proctoring the exam: the one it was registered with, else its course's,
+    else the default (``exam_provider_name``; reads ``exam.course``)."""
+    return provider_get(exam_provider_name(exam))
 
 
 # Exams.
@@ -146,7 +149,7 @@ def _proctoring_provider(exam: Exam) -> Provider | None:
     """The provider that proctors the exam's attempts, or None for a timed-only one."""
     if not exam.is_proctored:
         return None
-    provider = provider_of_course(exam.course.provider)
+    provider = provider_of_exam(exam)
     return provider if provider.proctors else None
 
 
@@ -267,7 +270,7 @@ def _with_attempt(url: str, external_id: str | None) -> str:
 def attempt_provider_info(*, attempt: Attempt) -> ProviderInfo:
     """The provider's instructions, download link and worker for the attempt's page."""
     exam = attempt.exam
-    provider = provider_of_course(exam.course.provider)
+    provider = provider_of_exam(exam)
     if not (provider.proctors and attempt.taking_as_proctored):
         return ProviderInfo(provider.alias, False, None, (), "", None)
     instructions = provider_call(
@@ -292,9 +295,8 @@ def attempt_provider_info(*, attempt: Attempt) -> ProviderInfo:
 def attempt_ping_missed(*, attempt: Attempt, detail: str) -> ProviderEvent:
     """The learner's page reports that the vendor's worker missed a ping: recorded as a
     provider event of the attempt, which its review and timeline see."""
-    alias = provider_alias_for_course(attempt.exam.course.provider)
     return provider_event_record(
-        alias=alias,
+        alias=exam_provider_name(attempt.exam),
         operation="ping_missed",
         outcome=ProviderEvent.Outcome.REPORTED,
         message=detail,

@@ -143,6 +143,11 @@ urlpatterns = [
         provider_callbacks.ReadyCallbackApi.as_view(),
         name="provider-callback-ready",
     ),
+    path(
+        "providers/<name:alias>/attempts/<name:external_id>/reviewed",
+        provider_callbacks.ReviewedCallbackApi.as_view(),
+        name="provider-callback-reviewed",
+    ),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),
     path("webhooks", webhooks.WebhookListCreateApi.as_view(), name="webhook-list"),

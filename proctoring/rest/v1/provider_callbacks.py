@@ -32,8 +32,10 @@ from proctoring.providers.callbacks import (
     callback_verify,
 )
 from proctoring.providers.registry import provider_alias_of_service_account, provider_entry
+from proctoring.providers.review_payload import review_report_parse
 from proctoring.rest.authentication import ApiKeyAuthentication
 from proctoring.rest.schema import errors
+from proctoring.reviews.services import review_record
 
 
 class ProviderPrincipal(AnonymousUser):
@@ -114,6 +116,19 @@ CALLBACK_OUTPUT = inline_serializer(
 )
 
 
+REVIEWED_OUTPUT = inline_serializer(
+    name="ReviewedAnswer",
+    fields={
+        "detail": serializers.CharField(),
+        "attempt_status": serializers.CharField(help_text="The attempt's status now."),
+        "review_id": serializers.IntegerField(),
+        "applied": serializers.BooleanField(help_text="Whether the review changed the status."),
+        "flagged": serializers.BooleanField(help_text="Kept for staff: it could not apply."),
+        "duplicate": serializers.BooleanField(help_text="The same review, sent again."),
+    },
+)
+
+
 class ProviderCallbackApi(APIView):
     """The base of the callback views: authentication, the replay guard, the attempt."""
 
@@ -161,3 +176,62 @@ class ReadyCallbackApi(ProviderCallbackApi):
         attempt = callback_attempt(alias=alias, external_id=external_id)
         attempt = callback_ready(alias=alias, attempt=attempt)
         return Response({"detail": "OK", "attempt_status": attempt.status})
+
+
+class ReviewedCallbackApi(ProviderCallbackApi):
+    """The provider's review of a submitted attempt, recorded and applied by the reviews app
+    (docs/reviews.md): ``passed`` verifies, ``violation`` and ``suspicious`` reject (unless the
+    exam's policy says otherwise), a late review is kept and flagged for staff."""
+
+    @extend_schema(
+        operation_id="provider_callback_reviewed",
+        request=inline_serializer(
+            name="ReviewedCallback",
+            fields={
+                "status": serializers.ChoiceField(
+                    choices=["passed", "violation", "suspicious", "not_reviewed"]
+                ),
+                "comments": serializers.ListField(child=serializers.DictField(), required=False),
+                "reviewed_by": serializers.CharField(required=False),
+                "video_url": serializers.CharField(required=False),
+                "second_review_required": serializers.BooleanField(required=False),
+            },
+        ),
+        responses={200: REVIEWED_OUTPUT, **errors(404, 409)},
+        examples=[
+            OpenApiExample(
+                "violation",
+                request_only=True,
+                value={
+                    "status": "violation",
+                    "comments": [
+                        {
+                            "comment": "Another person in the room",
+                            "status": "violation",
+                            "start": 120,
+                            "stop": 150,
+                            "duration": 30,
+                        }
+                    ],
+                    "reviewed_by": "reviewer@vendor.example",
+                    "video_url": "https://vendor.example/videos/att-1",
+                },
+            )
+        ],
+    )
+    def post(self, request: Request, external_id: str, alias: str | None = None) -> Response:
+        return self.handle(request, external_id)
+
+    def process(self, *, alias: str, external_id: str, body: dict[str, Any]) -> Response:
+        report = review_report_parse(alias=alias, payload=body)
+        outcome = review_record(report=report, external_id=external_id)
+        return Response(
+            {
+                "detail": "OK",
+                "attempt_status": outcome.status,
+                "review_id": outcome.review_id,
+                "applied": outcome.applied,
+                "flagged": outcome.flagged,
+                "duplicate": outcome.duplicate,
+            }
+        )

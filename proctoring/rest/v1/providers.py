@@ -20,7 +20,7 @@ from proctoring.providers.services import (
     attempt_provider_info,
     obscured_user_id,
     provider_call,
-    provider_of_course,
+    provider_of_exam,
 )
 from proctoring.rest.permissions import IsCourseStaff, IsLearner, check_attempt_reader
 from proctoring.rest.schema import errors
@@ -116,7 +116,7 @@ class ExamProviderDashboardApi(APIView):
     )
     def get(self, request: Request, course_id: str, exam_id: int) -> Response:
         exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
-        provider = provider_of_course(exam.course.provider)
+        provider = provider_of_exam(exam)
         user = request.user
         staff = DashboardUser(
             user_id=obscured_user_id(user_id=user_id_of(request), alias=provider.alias),
