@@ -72,6 +72,8 @@ def callback_verify(
                     code="callback_expired",
                 ) from exc
             continue
+        except (ValueError, RecursionError):
+            pass  # the signature holds, the body is no JSON: the parser answers 400 for it
         return ProviderCaller(alias=candidate, message_id=wanted["webhook-id"])
     raise CallbackUnauthenticated("The callback's signature matches no provider's secret.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,17 @@ from proctoring.providers.registry import (
 )
 
 
+def _webhook_secret_valid(secret: Any) -> bool:
+    if not isinstance(secret, str) or not secret.startswith("whsec_"):
+        return False
+    try:
+        Webhook(secret)
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except Exception:
+        return False
+    return len(key) >= 24
+
+
 def alias_problems(alias: str) -> list[str]:
     """What is wrong with one alias's entry (empty when it is fine)."""
     entry = provider_entry(alias)
@@ -30,11 +42,8 @@ def alias_problems(alias: str) -> list[str]:
         return [f"CLASS {path!r} cannot be used: {exc}"]
     problems = cls.options_problems(provider_options(entry))
     secret = entry.get("WEBHOOK_SECRET")
-    if secret is not None:
-        try:
-            Webhook(str(secret))
-        except Exception:
-            problems.append("option WEBHOOK_SECRET must be a whsec_ secret (base64)")
+    if secret is not None and not _webhook_secret_valid(secret):
+        problems.append("option WEBHOOK_SECRET must be a whsec_ secret (base64, 24 bytes or more)")
     accounts = entry.get("SERVICE_ACCOUNTS")
     if accounts is not None and (
         not isinstance(accounts, list) or not all(isinstance(name, str) for name in accounts)
@@ -60,8 +69,8 @@ def providers_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             messages.append(
                 Error(f"Provider {alias!r}: {problem}.", id="proctoring.providers.E002")
             )
-        entry = provider_entry(alias) or {}
-        if "CLASS" not in entry and alias not in BUILTIN_CLASSES:
+        entry = provider_entry(alias)
+        if entry is not None and "CLASS" not in entry and alias not in BUILTIN_CLASSES:
             messages.append(
                 Warning(
                     f"Provider {alias!r} names no CLASS: it is a timed-only (null) provider.",

@@ -31,7 +31,7 @@ STATUS_CALLS = {"started": "attempt_start", "submitted": "attempt_submit", "erro
 
 
 def providers_consume(events: Sequence[DomainEvent]) -> None:
-    exam_ids = [event.payload["exam_id"] for event in events if event.type == EXAM_CHANGED]
+    exam_ids = [event.payload.get("exam_id") for event in events if event.type == EXAM_CHANGED]
     exams = Exam.objects.select_related("course").in_bulk(exam_ids)
     attempt_ids = [event.attempt_id for event in events if _tells_attempt(event)]
     attempts = Attempt.objects.select_related("exam__course").in_bulk(
@@ -39,7 +39,7 @@ def providers_consume(events: Sequence[DomainEvent]) -> None:
     )
     for event in events:
         if event.type == EXAM_CHANGED:
-            exam = exams.get(event.payload["exam_id"])
+            exam = exams.get(event.payload.get("exam_id") or 0)
             if exam is not None and exam.is_proctored:
                 _exam_tell(exam)
         elif _tells_attempt(event):

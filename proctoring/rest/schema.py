@@ -42,6 +42,20 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-c
         }
 
 
+class ProviderSignatureScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "proctoring.rest.v1.provider_callbacks.ProviderSignatureAuthentication"
+    name = "providerSignature"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "webhook-signature",
+            "description": "A Standard Webhooks signature with the provider's WEBHOOK_SECRET, "
+            "with the `webhook-id` and `webhook-timestamp` headers (docs/providers.md).",
+        }
+
+
 class SessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "proctoring.rest.authentication.SessionAuthentication"
     name = "session"

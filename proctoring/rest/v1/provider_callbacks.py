@@ -162,7 +162,6 @@ class ReadyCallbackApi(ProviderCallbackApi):
     becomes ``ready_to_start``; in any other status nothing changes."""
 
     @extend_schema(
-        operation_id="provider_callback_ready",
         request=inline_serializer(
             name="ReadyCallback", fields={"status": serializers.CharField(required=False)}
         ),
@@ -184,7 +183,6 @@ class ReviewedCallbackApi(ProviderCallbackApi):
     exam's policy says otherwise), a late review is kept and flagged for staff."""
 
     @extend_schema(
-        operation_id="provider_callback_reviewed",
         request=inline_serializer(
             name="ReviewedCallback",
             fields={
