@@ -303,3 +303,28 @@ def attempt_ping_missed(*, attempt: Attempt, detail: str) -> ProviderEvent:
         exam_id=attempt.exam_id,
         attempt_id=attempt.pk,
     )
+
+
+def user_retire_at_providers(*, user_id: int) -> dict[str, bool]:
+    """Ask each provider that proctored one of the user's attempts to delete what it holds of
+    the user (by the id it knows, ``obscured_user_id``); the answer per alias, False for a
+    provider that failed (its error recorded). As the reference does, after the service's own
+    retirement."""
+    exams = Exam.objects.select_related("course").filter(
+        attempts__user_id=user_id, attempts__taking_as_proctored=True
+    )
+    aliases = sorted({exam_provider_name(exam) for exam in exams.distinct()})
+    results: dict[str, bool] = {}
+    for alias in aliases:
+        try:
+            provider = provider_get(alias)
+            if provider.proctors:
+                results[alias] = _user_retire(provider, user_id)
+        except ProctoringError:
+            results[alias] = False
+    return results
+
+
+def _user_retire(provider: Provider, user_id: int) -> bool:
+    obscured = obscured_user_id(user_id=user_id, alias=provider.alias)
+    return provider_call(provider, "user_retire", lambda: provider.user_retire(user_id=obscured))

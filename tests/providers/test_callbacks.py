@@ -190,6 +190,17 @@ def test_our_path_names_the_provider_that_signs(api, attempt):
     assert response.status_code == 401
 
 
+def test_a_service_account_of_another_provider_is_refused_on_our_path(api, attempt, provider_key):
+    response = api.post(
+        ours("att-1", "ready", alias=OTHER_ALIAS),
+        {},
+        format="json",
+        HTTP_AUTHORIZATION=f"Api-Key {provider_key}",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "callback_wrong_provider"
+
+
 def test_an_unknown_alias_in_our_path_is_not_found(api, attempt, provider_key):
     response = api.post(
         ours("att-1", "ready", alias="nobody"),
