@@ -28,7 +28,7 @@ from proctoring.exceptions import (
     StudentExamAttemptDoesNotExistsException,
 )
 from proctoring.providers.models import CallbackMessage
-from proctoring.providers.registry import provider_aliases, provider_entry
+from proctoring.providers.registry import provider_aliases, provider_option
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
@@ -59,7 +59,7 @@ def callback_verify(
         )
     candidates = [alias] if alias else provider_aliases()
     for candidate in candidates:
-        secret = (provider_entry(candidate) or {}).get("WEBHOOK_SECRET")
+        secret = provider_option(candidate, "WEBHOOK_SECRET")
         if not secret:
             continue
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -11,11 +12,11 @@ from standardwebhooks.webhooks import Webhook
 
 from proctoring.providers.registry import (
     BUILTIN_CLASSES,
+    CALLBACK_OPTIONS,
     provider_aliases,
     provider_class,
     provider_class_path,
     provider_entry,
-    provider_options,
 )
 
 
@@ -40,11 +41,17 @@ def alias_problems(alias: str) -> list[str]:
         cls = provider_class(path)
     except (ImportError, TypeError) as exc:
         return [f"CLASS {path!r} cannot be used: {exc}"]
-    problems = cls.options_problems(provider_options(entry))
-    secret = entry.get("WEBHOOK_SECRET")
+    options = entry.get("OPTIONS", {})
+    if not isinstance(options, Mapping):
+        return ["OPTIONS must be an object of options"]
+    problems = cls.options_problems(options)
+    unknown = sorted(set(options) - cls.OPTIONS - CALLBACK_OPTIONS)
+    if unknown:
+        problems.append(f"unknown options {', '.join(unknown)}")
+    secret = options.get("WEBHOOK_SECRET")
     if secret is not None and not _webhook_secret_valid(secret):
         problems.append("option WEBHOOK_SECRET must be a whsec_ secret (base64, 24 bytes or more)")
-    accounts = entry.get("SERVICE_ACCOUNTS")
+    accounts = options.get("SERVICE_ACCOUNTS")
     if accounts is not None and (
         not isinstance(accounts, list) or not all(isinstance(name, str) for name in accounts)
     ):

@@ -1,8 +1,9 @@
 """The providers configured in ``PROCTORING_BACKENDS``, by alias.
 
-``{"DEFAULT": alias, alias: {"CLASS": dotted path, option: value, ...}, ...}``: an alias names
-its class with ``CLASS`` (the built-in aliases ``null`` and ``rest`` need none) and the class's
-options beside the service's per-provider settings (``ALLOW_TIMED_OUT_STATE``...). An alias
+``{"DEFAULT": alias, alias: {"CLASS": dotted path, "OPTIONS": {...}, setting: value}, ...}``:
+an alias names its class with ``CLASS`` (the built-in aliases ``null`` and ``rest`` need none)
+and the class's options in ``OPTIONS`` (secrets included), beside the service's per-provider
+settings (``ALLOW_TIMED_OUT_STATE``...), which ``get_proctoring_settings`` reads. An alias
 without ``CLASS`` that is not built in is a timed-only provider, as before providers existed
 (the system check warns). A course picks its provider by alias (``Course.provider``), else the
 default. Each alias's provider is built once, and again when its entry changes.
@@ -62,7 +63,8 @@ def provider_class(path: str) -> type[Provider]:
 
 
 def provider_options(entry: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in entry.items() if name != "CLASS"}
+    options = entry.get("OPTIONS")
+    return dict(options) if isinstance(options, Mapping) else {}
 
 
 def provider_get(alias: str | None = None) -> Provider:
@@ -86,16 +88,15 @@ def provider_get(alias: str | None = None) -> Provider:
     return provider
 
 
-def provider_callback_options(alias: str) -> Mapping[str, Any]:
-    """The callback options of an alias (its webhook secret, its service accounts)."""
-    entry = provider_entry(alias) or {}
-    return {name: entry[name] for name in CALLBACK_OPTIONS if name in entry}
+def provider_option(alias: str, name: str) -> Any:
+    """One option of an alias (None when the alias or the option is not there)."""
+    return provider_options(provider_entry(alias) or {}).get(name)
 
 
 def provider_alias_of_service_account(username: str) -> str | None:
-    """The alias whose ``SERVICE_ACCOUNTS`` names this user, or None."""
+    """The alias whose ``SERVICE_ACCOUNTS`` option names this user, or None."""
     for alias in provider_aliases():
-        accounts = (provider_entry(alias) or {}).get("SERVICE_ACCOUNTS") or ()
+        accounts = provider_option(alias, "SERVICE_ACCOUNTS") or ()
         if username in accounts:
             return alias
     return None

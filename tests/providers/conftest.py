@@ -29,9 +29,8 @@ def simulator():
     vendor.stop()
 
 
-def rest_entry(url: str, **options: Any) -> dict[str, Any]:
+def rest_options(url: str, **options: Any) -> dict[str, Any]:
     return {
-        "CLASS": "proctoring.providers.rest.RestProvider",
         "BASE_URL": url,
         "CLIENT_ID": CLIENT_ID,
         "CLIENT_SECRET": CLIENT_SECRET,
@@ -42,6 +41,11 @@ def rest_entry(url: str, **options: Any) -> dict[str, Any]:
         "PING_INTERVAL": 30,
         **options,
     }
+
+
+def rest_entry(url: str, **options: Any) -> dict[str, Any]:
+    options = rest_options(url, **options)
+    return {"CLASS": "proctoring.providers.rest.RestProvider", "OPTIONS": options}
 
 
 @pytest.fixture

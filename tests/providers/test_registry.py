@@ -13,7 +13,12 @@ from proctoring.providers.registry import provider_get
 from proctoring.providers.rest import RestProvider
 
 REST = "proctoring.providers.rest.RestProvider"
-GOOD_REST = {"CLASS": REST, "BASE_URL": "https://v.example", "CLIENT_ID": "a", "CLIENT_SECRET": "b"}
+GOOD_OPTIONS = {"BASE_URL": "https://v.example", "CLIENT_ID": "a", "CLIENT_SECRET": "b"}
+GOOD_REST = {"CLASS": REST, "OPTIONS": GOOD_OPTIONS}
+
+
+def rest(**options):
+    return {"CLASS": REST, "OPTIONS": {**GOOD_OPTIONS, **options}}
 
 
 def ids(messages):
@@ -29,18 +34,17 @@ def test_the_default_configuration_is_the_null_provider_and_passes(settings):
 
 
 def test_an_alias_names_its_class_and_options(settings):
-    settings.PROCTORING_BACKENDS = {"DEFAULT": "acme", "acme": {**GOOD_REST, "RETRIES": 0}}
+    settings.PROCTORING_BACKENDS = {"DEFAULT": "acme", "acme": rest(RETRIES=0)}
     provider = provider_get("acme")
     assert isinstance(provider, RestProvider)
     assert provider.base_url == "https://v.example" and provider.retries == 0
     assert provider_get("acme") is provider  # built once
-    settings.PROCTORING_BACKENDS = {"DEFAULT": "acme", "acme": {**GOOD_REST, "RETRIES": 1}}
+    settings.PROCTORING_BACKENDS = {"DEFAULT": "acme", "acme": rest(RETRIES=1)}
     assert provider_get("acme") is not provider  # and again when its entry changes
 
 
 def test_the_built_in_rest_alias_needs_no_class(settings):
-    entry = {key: value for key, value in GOOD_REST.items() if key != "CLASS"}
-    settings.PROCTORING_BACKENDS = {"DEFAULT": "rest", "rest": entry}
+    settings.PROCTORING_BACKENDS = {"DEFAULT": "rest", "rest": {"OPTIONS": GOOD_OPTIONS}}
     assert isinstance(provider_get(), RestProvider)
     assert providers_check() == []
 
@@ -72,9 +76,11 @@ E002 = "proctoring.providers.E002"
         ({"DEFAULT": "null", "x": {"CLASS": "no.such.Class"}}, [E002]),
         ({"DEFAULT": "null", "x": {"CLASS": "proctoring.settings.DEBUG"}}, [E002]),
         ({"DEFAULT": "null", "x": {"CLASS": REST}}, [E002] * 3),
-        ({"DEFAULT": "null", "x": {**GOOD_REST, "WEBHOOK_SECRET": "nope"}}, [E002]),
-        ({"DEFAULT": "null", "x": {**GOOD_REST, "WEBHOOK_SECRET": "whsec_c2hvcnQ="}}, [E002]),
-        ({"DEFAULT": "null", "x": {**GOOD_REST, "SERVICE_ACCOUNTS": "svc"}}, [E002]),
+        ({"DEFAULT": "null", "x": rest(WEBHOOK_SECRET="nope")}, [E002]),
+        ({"DEFAULT": "null", "x": rest(WEBHOOK_SECRET="whsec_c2hvcnQ=")}, [E002]),
+        ({"DEFAULT": "null", "x": rest(SERVICE_ACCOUNTS="svc")}, [E002]),
+        ({"DEFAULT": "null", "x": rest(BASEURL="typo")}, [E002]),
+        ({"DEFAULT": "null", "x": {"CLASS": REST, "OPTIONS": []}}, [E002]),
         ({"DEFAULT": "null", "x": "not an object"}, [E002]),
     ],
 )
@@ -88,7 +94,7 @@ def test_a_good_webhook_secret_passes(settings):
 
     settings.PROCTORING_BACKENDS = {
         "DEFAULT": "null",
-        "x": {**GOOD_REST, "WEBHOOK_SECRET": WEBHOOK_SECRET, "SERVICE_ACCOUNTS": ["svc-x"]},
+        "x": rest(WEBHOOK_SECRET=WEBHOOK_SECRET, SERVICE_ACCOUNTS=["svc-x"]),
     }
     assert providers_check() == []
 
@@ -109,3 +115,15 @@ def test_the_command_fails_when_an_alias_fails_its_checks(settings, capsys):
         call_command("providers")
     out = capsys.readouterr().out
     assert f"bad\t{REST}\tFAIL: option BASE_URL is required" in out
+
+
+def test_a_providers_class_and_options_are_not_the_services_settings(settings):
+    """``get_proctoring_settings`` (the Python API) never hands out a provider's secrets."""
+    from proctoring.api import get_proctoring_settings
+
+    settings.PROCTORING_SETTINGS = {}
+    settings.PROCTORING_BACKENDS = {
+        "DEFAULT": "acme",
+        "acme": {**rest(WEBHOOK_SECRET="whsec_x"), "ALLOW_TIMED_OUT_STATE": True},
+    }
+    assert get_proctoring_settings("acme") == {"ALLOW_TIMED_OUT_STATE": True}

@@ -11,14 +11,12 @@ import pytest
 from proctoring.exceptions import ProviderError, ProviderUnavailable
 from proctoring.providers.base import AttemptSpec, DashboardUser, ExamSpec
 from proctoring.providers.rest import RestProvider
-from tests.providers.conftest import rest_entry
+from tests.providers.conftest import rest_options
 from tests.providers.simulator import CLIENT_ID, CLIENT_SECRET
 
 
 def provider(simulator, **options):
-    entry = rest_entry(simulator.url, **options)
-    entry.pop("CLASS")
-    return RestProvider(alias="acme", options=entry)
+    return RestProvider(alias="acme", options=rest_options(simulator.url, **options))
 
 
 EXAM = ExamSpec(
