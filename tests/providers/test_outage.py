@@ -134,3 +134,14 @@ def test_a_call_the_vendor_refuses_is_recorded_and_not_held(
     assert refused.outcome == "error"
     providers = Subscription.objects.get(name="providers")
     assert providers.failures == 0  # not retried: the next events are not held back
+
+
+def test_an_exam_of_an_unconfigured_provider_cannot_be_taken_as_proctored(
+    learner_api, proctored_exam
+):
+    Exam.objects.filter(pk=proctored_exam.pk).update(backend="nobody")
+    response = create(learner_api, proctored_exam)
+    assert response.status_code == 502
+    assert response.json()["code"] == "provider_error"
+    assert "'nobody' is not configured" in response.json()["detail"]
+    assert not Attempt.objects.filter(exam=proctored_exam).exists()
