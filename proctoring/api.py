@@ -18,6 +18,7 @@ from proctoring.courses.provider_settings import (
 from proctoring.exams import selectors as exam_selectors
 from proctoring.exams.services import UNCHANGED, exam_create, exam_update
 from proctoring.exceptions import ProctoredExamNotFoundException
+from proctoring.providers.services import attempt_register
 from proctoring.runtime import get_runtime_service, set_runtime_service
 
 __all__ = [
@@ -137,10 +138,18 @@ def get_practice_proctored_exams_for_course(course_id: str) -> list[dict[str, An
 
 
 def create_exam_attempt(exam_id: int, user_id: int, taking_as_proctored: bool = False) -> int:
-    """Create the learner's attempt; raise ``StudentExamAttemptAlreadyExistsException``."""
-    return attempt_create(
+    """Create the learner's attempt; raise ``StudentExamAttemptAlreadyExistsException``.
+
+    Taken as proctored, the attempt is then registered with the course's provider, as the
+    reference does; a provider that fails raises ``ProviderError`` or ``ProviderUnavailable``
+    and leaves the attempt ``created`` (docs/providers.md).
+    """
+    attempt = attempt_create(
         exam_id=exam_id, user_id=user_id, taking_as_proctored=taking_as_proctored
-    ).pk
+    )
+    if attempt.taking_as_proctored:
+        attempt_register(attempt=attempt)
+    return attempt.pk
 
 
 def get_exam_attempt(exam_id: int, user_id: int) -> dict[str, Any] | None:

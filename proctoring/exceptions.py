@@ -175,6 +175,53 @@ class InvalidCourseId(ProctoringError):
     )
 
 
+class ProviderError(ProctoringError):
+    """The proctoring provider answered, but with an error or an answer we cannot use."""
+
+    http_status = 502
+    code = "provider_error"
+    default_message = "The proctoring provider answered with an error; try again later."
+
+
+class ProviderUnavailable(ProctoringError):
+    """The proctoring provider could not be reached, or did not answer in time."""
+
+    http_status = 503
+    code = "provider_unavailable"
+    default_message = "The proctoring provider cannot be reached; try again in a few minutes."
+
+
+class ProviderNotFound(ProctoringError):
+    http_status = 404
+    code = "provider_not_found"
+    default_message = "There is no proctoring provider with this name."
+
+
+class CallbackReplayed(ProctoringError):
+    http_status = 409
+    code = "callback_replayed"
+    default_message = "This message was already received; it is not processed twice."
+
+
+class InvalidCallback(ProctoringError):
+    http_status = 400
+    code = "invalid_callback"
+    default_message = "The callback's body is not valid."
+
+
+class CallbackUnauthenticated(ProctoringError):
+    """A provider's callback whose signature, or timestamp, does not hold."""
+
+    http_status = 401
+    code = "invalid_signature"
+    default_message = "The callback's signature is not valid."
+
+    def __init__(self, message: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
 class ReviewReasonRequired(ProctoringError):
     http_status = 400
     code = "review_reason_required"

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "proctoring.reviews",
     "proctoring.rest",
     "proctoring.outbox",
+    "proctoring.providers",
     "proctoring.ops",
     "proctoring.devtools",
     "django_prometheus",
@@ -175,6 +176,9 @@ PROCTORING_BACKENDS: dict[str, Any] = env_json_object(
 )
 if not isinstance(PROCTORING_BACKENDS.get("DEFAULT"), str):
     raise ImproperlyConfigured('PROCTORING_BACKENDS must name its default provider in "DEFAULT"')
+# The service's own address as providers know it (sent as ``lms_host`` when an attempt is
+# registered); the providers' callbacks come to it (docs/providers.md).
+PROCTORING_PUBLIC_URL = env_str("PROCTORING_PUBLIC_URL", "")
 
 # The clock (docs/clock.md): the grace period after a deadline within which a
 # learner's submission is still accepted, and how background jobs run: "inprocess" (a thread

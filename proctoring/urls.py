@@ -3,6 +3,11 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from proctoring.rest.v1 import provider_callbacks
+
+# The reference's callback paths, so its vendors call back unchanged (docs/providers.md).
+REFERENCE_CALLBACKS = "api/edx_proctoring/v1/proctored_exam/attempt/<str:external_id>"
+
 
 def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
@@ -15,6 +20,16 @@ urlpatterns = [
     path("", include("proctoring.ops.urls")),
     # REST API v1 (issue #3), its OpenAPI schema and Swagger UI, and the browsable API's login.
     path("api/v1/", include("proctoring.rest.urls")),
+    path(
+        f"{REFERENCE_CALLBACKS}/ready",
+        provider_callbacks.ReadyCallbackApi.as_view(),
+        name="reference-callback-ready",
+    ),
+    path(
+        f"{REFERENCE_CALLBACKS}/reviewed",
+        provider_callbacks.ReviewedCallbackApi.as_view(),
+        name="reference-callback-reviewed",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),

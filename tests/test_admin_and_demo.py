@@ -28,6 +28,8 @@ ADMIN_LISTS = [
     "admin:outbox_event_changelist",
     "admin:outbox_subscription_changelist",
     "admin:outbox_delivery_changelist",
+    "admin:providers_providerevent_changelist",
+    "admin:providers_callbackmessage_changelist",
 ]
 
 

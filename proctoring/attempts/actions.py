@@ -50,6 +50,17 @@ log = logging.getLogger(__name__)
 
 CAUSE_RESET = "reset"
 CAUSE_ONBOARDING = "onboarding"
+ONBOARDING_STATUSES = frozenset(
+    {
+        statuses.AttemptStatus.ONBOARDING_MISSING,
+        statuses.AttemptStatus.ONBOARDING_PENDING,
+        statuses.AttemptStatus.ONBOARDING_FAILED,
+        statuses.AttemptStatus.ONBOARDING_EXPIRED,
+    }
+)
+READY_SOURCES = frozenset(
+    {statuses.AttemptStatus.CREATED, statuses.AttemptStatus.DOWNLOAD_SOFTWARE_CLICKED}
+)
 
 
 def attempt_lock_current(
@@ -232,3 +243,31 @@ def attempt_archive_locked(
     if tell:
         attempt.event_sequence += 1
         events_record([attempt_reset_event(attempt=attempt, moment=moment, actor_id=actor_id)])
+
+
+def attempt_mark_ready(*, attempt_id: int, cause: str) -> Attempt:
+    """The provider reports the learner ready: ``created`` or ``download_software_clicked``
+    becomes ``ready_to_start``; from any other status nothing changes (a repeated or late
+    report is harmless), as in the reference."""
+    with transaction.atomic():
+        attempt = attempt_lock_current(attempt_id=attempt_id)
+        if attempt.status in READY_SOURCES:
+            move = Move(statuses.AttemptStatus.READY_TO_START, cause=cause)
+            attempts_transition(attempts=[attempt], move=move)
+    return attempt
+
+
+def attempt_set_onboarding_status(*, attempt_id: int, status: str, cause: str) -> Attempt:
+    """The provider answered an attempt's creation with an onboarding status: the attempt,
+    not started yet, takes it (the learner must complete onboarding first)."""
+    target = statuses.parse_status(status)
+    if target is None or target not in ONBOARDING_STATUSES:
+        raise InvalidAttemptStatus(f"{status!r} is not an onboarding status.")
+    with transaction.atomic():
+        attempt = attempt_lock_current(attempt_id=attempt_id)
+        if attempt.status not in NOT_STARTED:
+            raise AttemptActionNotAllowed(
+                f"An attempt that is {attempt.status} cannot take an onboarding status."
+            )
+        attempts_transition(attempts=[attempt], move=Move(target, cause=cause))
+    return attempt

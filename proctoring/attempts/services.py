@@ -16,8 +16,9 @@ from django.db.models import Max
 from proctoring.attempts import statuses
 from proctoring.attempts.locks import attempt_lock
 from proctoring.attempts.models import Attempt, AttemptHistory
-from proctoring.attempts.statuses import AttemptStatus
+from proctoring.attempts.statuses import NOT_STARTED, AttemptStatus
 from proctoring.attempts.transition import Move, attempts_transition
+from proctoring.core.clock import now
 from proctoring.core.ids import as_id
 from proctoring.exams.models import Exam
 from proctoring.exams.selectors import exam_get
@@ -127,3 +128,16 @@ def attempt_update_status(
         move = Move(target, actor_id=actor_id, cause=cause, cascade=cascade_effects)
         attempts_transition(attempts=[attempt], move=move)
     return attempt.pk
+
+
+def attempt_set_external_id(*, attempt_id: int, external_id: str) -> bool:
+    """Record the provider's id of the attempt's proctoring session; False when the attempt
+    is gone, archived or already past its start (a decline clears the id: it stays cleared).
+
+    Not a status change: one guarded ``UPDATE``, no lock held while the provider was asked.
+    """
+    return bool(
+        Attempt.objects.filter(
+            pk=attempt_id, archived_at__isnull=True, status__in=sorted(NOT_STARTED)
+        ).update(external_id=external_id, modified=now())
+    )

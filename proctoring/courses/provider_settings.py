@@ -8,6 +8,9 @@ from django.conf import settings
 
 from proctoring.courses.models import Course
 
+# The keys of a provider's entry that configure the provider itself (proctoring/providers).
+PROVIDER_KEYS = frozenset({"CLASS", "OPTIONS"})
+
 
 def default_provider_name() -> str:
     return str(settings.PROCTORING_BACKENDS["DEFAULT"])
@@ -23,12 +26,14 @@ def get_proctoring_settings(provider_name: str | None) -> dict[str, Any]:
     """The settings in force for a provider.
 
     The global ``PROCTORING_SETTINGS`` come first; the provider's own entry in
-    ``PROCTORING_BACKENDS`` overrides them key by key.
+    ``PROCTORING_BACKENDS`` overrides them key by key. The entry's ``CLASS`` and ``OPTIONS``
+    (the provider's class and its options, secrets included: docs/providers.md) are no
+    settings and stay out.
     """
     merged: dict[str, Any] = dict(settings.PROCTORING_SETTINGS)
     own = settings.PROCTORING_BACKENDS.get(provider_name or default_provider_name(), {})
     if isinstance(own, dict):
-        merged.update(own)
+        merged.update({key: value for key, value in own.items() if key not in PROVIDER_KEYS})
     return merged
 
 

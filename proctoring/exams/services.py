@@ -178,3 +178,12 @@ def exam_update(
         events_record([_exam_event(exam)])
     log.info("Updated exam %s: %s", exam_id, sorted(changes))
     return exam
+
+
+def exam_set_provider_ids(*, exam_id: int, external_id: str | None, backend: str) -> None:
+    """Record the provider's id of the exam and the provider's alias.
+
+    No ``exam.changed`` event: this is the service's own bookkeeping of what the provider
+    answered, which the platforms did not change (and an event would register the exam again).
+    """
+    Exam.objects.filter(pk=exam_id).update(external_id=external_id, backend=backend, modified=now())

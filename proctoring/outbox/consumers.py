@@ -12,6 +12,7 @@ from proctoring.attempts.effects import (
     emails_consume,
 )
 from proctoring.core.events import DomainEvent
+from proctoring.providers.consumers import PROVIDER_EVENT_TYPES, providers_consume
 from proctoring.reviews.staff_emails import STAFF_EMAIL_EVENT_TYPES, staff_attention_consume
 
 
@@ -26,4 +27,6 @@ INTERNAL_CONSUMERS: dict[str, Consumer] = {
     "credit": Consumer(CREDIT_EVENT_TYPES, credit_consume),
     "email": Consumer(EMAIL_EVENT_TYPES, emails_consume),
     "staff_email": Consumer(STAFF_EMAIL_EVENT_TYPES, staff_attention_consume),
+    # Proctoring providers hear of exams and attempts (proctoring/providers/consumers.py).
+    "providers": Consumer(PROVIDER_EVENT_TYPES, providers_consume),
 }

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from proctoring.exceptions import ProctoringError
+from proctoring.exceptions import ProctoringError, ProviderUnavailable
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -35,6 +35,7 @@ logger = logging.getLogger("proctoring.rest")
 # down, a connection killed by an administrator (Django wraps the driver's errors in these).
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
+PROVIDER_RETRY_AFTER_SECONDS = 30
 DATABASE_UNAVAILABLE = "The database is unavailable; try again in a few seconds."
 
 
@@ -84,6 +85,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = database_unavailable_logged(exc, request.path if request is not None else "?")
         set_rollback()
         return Response(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if isinstance(exc, ProviderUnavailable):
+        headers = {"Retry-After": str(PROVIDER_RETRY_AFTER_SECONDS)}
+        return Response(error_body(exc.message, exc.code), status=exc.http_status, headers=headers)
     if isinstance(exc, ProctoringError):
         return Response(error_body(exc.message, exc.code), status=exc.http_status)
     if isinstance(exc, Http404):

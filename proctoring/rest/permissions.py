@@ -22,6 +22,7 @@ from proctoring.exceptions import (
     ProctoredExamNotFoundException,
     StudentExamAttemptDoesNotExistsException,
 )
+from proctoring.providers.registry import provider_alias_of_service_account
 from proctoring.runtime import get_runtime_service
 
 NO_COURSE_MESSAGE = "could not determine the course_id"
@@ -30,7 +31,15 @@ SERVICE_ACCOUNT_MESSAGE = "A service account cannot take exams."
 
 
 def is_service_account(request: Request) -> bool:
-    return isinstance(request.auth, ApiKey)
+    """A platform's service account (an API key); a proctoring provider's service account
+    (named by its alias's ``SERVICE_ACCOUNTS``) is not one: it only sends callbacks."""
+    return isinstance(request.auth, ApiKey) and not is_provider_account(request)
+
+
+def is_provider_account(request: Request) -> bool:
+    return isinstance(request.auth, ApiKey) and (
+        provider_alias_of_service_account(request.user.get_username()) is not None
+    )
 
 
 def is_global_staff(request: Request) -> bool:
@@ -112,7 +121,7 @@ class IsLearner(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not request.user.is_authenticated:
             return False
-        if is_service_account(request):
+        if isinstance(request.auth, ApiKey):  # a platform's or a provider's
             raise exceptions.PermissionDenied(SERVICE_ACCOUNT_MESSAGE, code="service_account")
         return True
 

@@ -42,6 +42,20 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-c
         }
 
 
+class ProviderSignatureScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "proctoring.rest.v1.provider_callbacks.ProviderSignatureAuthentication"
+    name = "providerSignature"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "webhook-signature",
+            "description": "A Standard Webhooks signature with the provider's WEBHOOK_SECRET, "
+            "with the `webhook-id` and `webhook-timestamp` headers (docs/providers.md).",
+        }
+
+
 class SessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "proctoring.rest.authentication.SessionAuthentication"
     name = "session"
@@ -69,7 +83,9 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state",
     413: "Body too large",
     415: "Unsupported media type",
-    503: "The database is unavailable: try again after `Retry-After` seconds",
+    502: "The proctoring provider answered with an error (`provider_error`)",
+    503: "The database, or the proctoring provider (`provider_unavailable`), is unavailable: "
+    "try again after `Retry-After` seconds",
 }
 
 

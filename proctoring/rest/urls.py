@@ -15,6 +15,8 @@ from proctoring.rest.v1 import (
     courses,
     exams,
     onboarding,
+    provider_callbacks,
+    providers,
     retakes,
     reviews,
     users,
@@ -153,6 +155,27 @@ urlpatterns = [
         retakes.AttemptContinueApi.as_view(),
         name="attempt-continue",
     ),
+    path(
+        "attempts/<id:attempt_id>/provider",
+        providers.AttemptProviderApi.as_view(),
+        name="attempt-provider",
+    ),
+    path(
+        "attempts/<id:attempt_id>/ping-missed",
+        providers.AttemptPingMissedApi.as_view(),
+        name="attempt-ping-missed",
+    ),
+    # Callbacks of proctoring providers (docs/providers.md).
+    path(
+        "providers/<name:alias>/attempts/<name:external_id>/ready",
+        provider_callbacks.ReadyCallbackApi.as_view(),
+        name="provider-callback-ready",
+    ),
+    path(
+        "providers/<name:alias>/attempts/<name:external_id>/reviewed",
+        provider_callbacks.ReviewedCallbackApi.as_view(),
+        name="provider-callback-reviewed",
+    ),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),
     path("webhooks", webhooks.WebhookListCreateApi.as_view(), name="webhook-list"),
@@ -196,6 +219,11 @@ urlpatterns = [
     path(f"{C}/exams", exams.ExamListCreateApi.as_view(), name="exam-list"),
     path(f"{C}/exams/lookup", exams.ExamLookupApi.as_view(), name="exam-lookup"),
     path(f"{C}/exams/<id:exam_id>", exams.ExamDetailApi.as_view(), name="exam-detail"),
+    path(
+        f"{C}/exams/<id:exam_id>/provider-dashboard",
+        providers.ExamProviderDashboardApi.as_view(),
+        name="exam-provider-dashboard",
+    ),
     *(
         path(
             f"{C}/exams/<id:exam_id>/allowances/<name:username>/{key}",

@@ -34,8 +34,8 @@ def test_an_operator_adds_a_webhook_delivers_and_reads_the_log(exam, learner, lo
         api.create_exam_attempt(exam.pk, learner.pk)
         api.update_attempt_status(exam.pk, learner.pk, "started")
         assert run("events", "backlog")[0].startswith("1 undelivered")
-        # the start, to the credit and email consumers and to the webhook
-        assert run("events", "deliver")[0] == "Delivered 3 event(s).\n"
+        # the start, to the credit, email and providers consumers and to the webhook
+        assert run("events", "deliver")[0] == "Delivered 4 event(s).\n"
         assert len(receiver.received) == 1
         log, _ = run("events", "deliveries", str(subscription.pk))
         assert "\tattempt.status_changed\t" in log and "\tdelivered\t204\t" in log

@@ -224,6 +224,24 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("attempt-set-status", "POST"): Row(
         _attempt("/status"), GLOBAL_ONLY, body=lambda w: {"status": "error", "reason": "fix"}
     ),
+    ("attempt-provider", "GET"): Row(_attempt("/provider"), OWNER_OR_STAFF),
+    ("attempt-ping-missed", "POST"): Row(
+        _attempt("/ping-missed"), (401, 201, 403, 403, 403, 403, 403)
+    ),
+    # The course's provider (null) has no dashboard: 404 for those who may ask.
+    ("exam-provider-dashboard", "GET"): Row(
+        _exam("/provider-dashboard"), (401, 403, 403, 404, 403, 404, 404)
+    ),
+    # Only providers call back (a signature or a provider's service account): sessions are
+    # not accepted there, and a platform's API key is no provider's.
+    ("provider-callback-ready", "POST"): Row(
+        lambda w: "/api/v1/providers/null/attempts/x/ready", (401, 401, 401, 401, 401, 401, 403)
+    ),
+    ("provider-callback-reviewed", "POST"): Row(
+        lambda w: "/api/v1/providers/null/attempts/x/reviewed",
+        (401, 401, 401, 401, 401, 401, 403),
+        body=lambda w: {"status": "passed"},
+    ),
     ("user-retire", "POST"): Row(
         lambda w: "/api/v1/users/bob/retire", (401, 403, 403, 403, 403, 200, 200)
     ),

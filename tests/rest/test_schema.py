@@ -63,7 +63,9 @@ def test_every_request_body_refuses_unknown_fields_as_the_server_does():
             one_of = components[name].get("oneOf", [{"$ref": ref}])  # the bulk grant's
             bodies.update(choice["$ref"].rsplit("/", 1)[1] for choice in one_of)
     assert len(bodies) >= 16
-    for name in bodies:
+    # A vendor's callbacks may carry fields of its own (the reference's payloads vary): the
+    # server reads what it knows and keeps the rest with the review.
+    for name in bodies - {"ReadyCallbackRequest", "ReviewedCallbackRequest"}:
         assert components[name]["additionalProperties"] is False, name
         assert "typo" not in components[name].get("description", ""), name
 

@@ -21,6 +21,7 @@ from proctoring.attempts.statuses import CHOICES
 from proctoring.attempts.timer import attempt_clock
 from proctoring.core.clock import now
 from proctoring.exceptions import StudentExamAttemptDoesNotExistsException
+from proctoring.providers import services as provider_services
 from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import (
     IsCourseStaff,
@@ -138,12 +139,14 @@ class AttemptCreateApi(APIView):
     @extend_schema(
         operation_id="attempt_create",
         request=InputSerializer,
-        responses={201: AttemptOutput, **errors(404, 409)},
+        responses={201: AttemptOutput, **errors(404, 409, 502)},
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attempt = actions.attempt_create_for_learner(
+        # Taken as proctored, the attempt is registered with the course's provider after its
+        # creation commits: an outage answers 503 (502 for a refusal), the attempt created.
+        attempt = provider_services.attempt_create_for_learner(
             user_id=user_id_of(request), **serializer.validated_data
         )
         return Response(render_attempt(attempt), status=status.HTTP_201_CREATED)
