@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from django.db.models import Max
 
@@ -20,7 +19,6 @@ from proctoring.core.events import ATTEMPT_RESET, ATTEMPT_STATUS_CHANGED, Domain
 from proctoring.credit.ports import (
     CREDIT_NAMESPACE,
     BatchCreditService,
-    CreditRemoval,
     CreditUpdate,
 )
 from proctoring.runtime import credit_service
@@ -56,9 +54,9 @@ def credit_consume(events: Sequence[DomainEvent]) -> None:
     raises: the outbox delivers the events again later.
 
     Credit follows the learner's latest attempt: a status change of an older attempt (one
-    reset, retaken or resumed since) changes nothing, and of the events about one requirement
-    the last one wins, so a reset followed by the next attempt's submission leaves the
-    submission, whatever the batch.
+    reset, retaken or resumed since) changes nothing, and the calls keep the events' order, so
+    a reset followed by the next attempt's submission leaves the submission, whatever the
+    batch.
     """
     wanted = [
         event
@@ -69,36 +67,30 @@ def credit_consume(events: Sequence[DomainEvent]) -> None:
     if not wanted:
         return
     latest = latest_attempt_numbers(wanted)
-    final: dict[tuple[Any, ...], CreditUpdate | CreditRemoval] = {}
+    updates: list[CreditUpdate] = []
     for event in wanted:
         data = event.payload
-        key = (data["user_id"], data["course_id"], data["content_id"])
         if event.type == ATTEMPT_RESET:
-            final[key] = CreditRemoval(
+            _credit_send(updates)  # those before the reset first, in their order
+            updates = []
+            credit_service().remove_credit_requirement_status(
                 user_id=data["user_id"],
                 course_key_or_id=data["course_id"],
                 req_namespace=CREDIT_NAMESPACE,
                 req_name=data["content_id"],
             )
         elif not _of_an_older_attempt(event, latest):
-            final[key] = CreditUpdate(
-                user_id=data["user_id"],
-                course_key_or_id=data["course_id"],
-                req_namespace=CREDIT_NAMESPACE,
-                req_name=data["content_id"],
-                status=data["credit_requirement_status"],
-                changed_at=event.occurred_at,
+            updates.append(
+                CreditUpdate(
+                    user_id=data["user_id"],
+                    course_key_or_id=data["course_id"],
+                    req_namespace=CREDIT_NAMESPACE,
+                    req_name=data["content_id"],
+                    status=data["credit_requirement_status"],
+                    changed_at=event.occurred_at,
+                )
             )
-    _credit_send([op for op in final.values() if isinstance(op, CreditUpdate)])
-    service = credit_service()
-    for removal in final.values():
-        if isinstance(removal, CreditRemoval):
-            service.remove_credit_requirement_status(
-                user_id=removal.user_id,
-                course_key_or_id=removal.course_key_or_id,
-                req_namespace=removal.req_namespace,
-                req_name=removal.req_name,
-            )
+    _credit_send(updates)
 
 
 def _credit_send(updates: list[CreditUpdate]) -> None:

@@ -53,9 +53,13 @@ def _check_due_date(due_date: Any) -> None:
         ) from None
 
 
-def _check_onboarding(*, is_onboarding: bool, is_proctored: bool, is_practice_exam: bool) -> None:
-    if is_onboarding and not (is_proctored and is_practice_exam):
-        raise InvalidExamData("An onboarding exam is a proctored practice exam.")
+def _keep_onboarding_coherent(exam: Exam, *, made_onboarding: bool) -> None:
+    """An onboarding exam is a proctored practice exam: made one, it becomes proctored and
+    practice; made timed or real otherwise, it is no onboarding exam any more."""
+    if made_onboarding:
+        exam.is_proctored = exam.is_practice_exam = True
+    elif not (exam.is_proctored and exam.is_practice_exam):
+        exam.is_onboarding = False
 
 
 def _exam_event(exam: Exam) -> DomainEvent:
@@ -97,9 +101,8 @@ def exam_create(
 ) -> Exam:
     """Create an exam; the (course_id, content_id) pair must be new."""
     _check_time_limit(time_limit_mins)
-    _check_onboarding(
-        is_onboarding=is_onboarding, is_proctored=is_proctored, is_practice_exam=is_practice_exam
-    )
+    if is_onboarding:  # an onboarding exam is a proctored practice exam, by definition
+        is_proctored = is_practice_exam = True
     _check_due_date(due_date)
     course_get_or_create(course_id=course_id)
     try:
@@ -169,11 +172,7 @@ def exam_update(
             raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id}.")
         for name, value in changes.items():
             setattr(exam, name, value)
-        _check_onboarding(
-            is_onboarding=exam.is_onboarding,
-            is_proctored=exam.is_proctored,
-            is_practice_exam=exam.is_practice_exam,
-        )
+        _keep_onboarding_coherent(exam, made_onboarding=is_onboarding is True)
         exam.save()
         events_record([_exam_event(exam)])
     log.info("Updated exam %s: %s", exam_id, sorted(changes))

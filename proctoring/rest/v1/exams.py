@@ -63,7 +63,9 @@ class _ExamFields(StrictSerializer):
     external_id = JsonCharField(max_length=255, required=False, allow_null=True)
     backend = JsonCharField(max_length=100, required=False, allow_null=True)
     is_onboarding = JsonBooleanField(
-        required=False, help_text="The course's onboarding exam: a proctored practice exam."
+        required=False,
+        help_text="The course's onboarding exam, which is a proctored practice exam: true "
+        "makes the exam proctored and practice; making it timed or real ends this.",
     )
 
 
