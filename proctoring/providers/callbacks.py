@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -31,6 +32,8 @@ from proctoring.providers.models import CallbackMessage
 from proctoring.providers.registry import provider_aliases, provider_option
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+# Message ids are kept this long: well past the five minutes a timestamp is accepted for.
+MESSAGE_KEEP = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -123,3 +126,10 @@ def callback_attempt(*, alias: str, external_id: str) -> Attempt:
 def callback_ready(*, alias: str, attempt: Attempt) -> Attempt:
     """``ready``: the learner's proctoring software runs; the attempt may start."""
     return actions.attempt_mark_ready(attempt_id=attempt.pk, cause=f"provider:{alias}:ready")
+
+
+def callback_messages_prune(*, older_than: timedelta = MESSAGE_KEEP) -> int:
+    """Forget the message ids received before ``older_than`` ago: a replay of one of them is
+    refused by its timestamp anyway (five minutes). Returns how many were forgotten."""
+    deleted, _ = CallbackMessage.objects.filter(received_at__lt=now() - older_than).delete()
+    return deleted

@@ -163,3 +163,30 @@ def test_a_learner_the_vendor_has_not_onboarded_gets_the_onboarding_status(servi
     attempt = Attempt.objects.get(pk=answer.json()["id"])
     assert attempt.external_id is None
     assert attempt.history.last().cause == f"provider:{ALIAS}"
+
+
+def test_forged_expired_and_replayed_callbacks_are_refused_over_http(service, simulator):
+    from datetime import UTC, datetime, timedelta
+
+    from proctoring.attempts.services import attempt_create
+    from tests.factories import ExamFactory, UserFactory
+
+    exam = ExamFactory(course_id=COURSE_ID, content_id="quiz", backend=ALIAS, external_id="e-9")
+    attempt = attempt_create(
+        exam_id=exam.pk, user_id=UserFactory(username="hugo").pk, taking_as_proctored=True
+    )
+    Attempt.objects.filter(pk=attempt.pk).update(external_id="att-9")
+    path = f"{REFERENCE}/att-9/ready"
+    forged = simulator.callback(service.url, path, {}, secret="whsec_" + "Zm9yZ2VkIQ==" * 3)
+    assert (forged.status_code, forged.json()["code"]) == (401, "invalid_signature")
+    old = datetime.now(UTC) - timedelta(minutes=6)
+    expired = simulator.callback(service.url, path, {}, secret=WEBHOOK_SECRET, timestamp=old)
+    assert (expired.status_code, expired.json()["code"]) == (401, "callback_expired")
+    anonymous = simulator.callback(service.url, path, {})
+    assert anonymous.status_code == 401
+    assert Attempt.objects.get(pk=attempt.pk).status == "created"
+
+    first = simulator.callback(service.url, path, {}, secret=WEBHOOK_SECRET, message_id="m-1")
+    assert first.status_code == 200
+    replay = simulator.callback(service.url, path, {}, secret=WEBHOOK_SECRET, message_id="m-1")
+    assert (replay.status_code, replay.json()["code"]) == (409, "callback_replayed")

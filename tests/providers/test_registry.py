@@ -127,3 +127,17 @@ def test_a_providers_class_and_options_are_not_the_services_settings(settings):
         "acme": {**rest(WEBHOOK_SECRET="whsec_x"), "ALLOW_TIMED_OUT_STATE": True},
     }
     assert get_proctoring_settings("acme") == {"ALLOW_TIMED_OUT_STATE": True}
+
+
+def test_old_message_ids_are_pruned_and_recent_ones_kept(db, capsys):
+    from datetime import timedelta
+
+    from proctoring.core.clock import now
+    from proctoring.providers.models import CallbackMessage
+
+    two_hours_ago = now() - timedelta(hours=2)
+    CallbackMessage.objects.create(alias="acme", message_id="old", received_at=two_hours_ago)
+    CallbackMessage.objects.create(alias="acme", message_id="new", received_at=now())
+    call_command("providers", "--prune-messages")
+    assert capsys.readouterr().out == "Forgot 1 message id(s).\n"
+    assert list(CallbackMessage.objects.values_list("message_id", flat=True)) == ["new"]

@@ -1,12 +1,14 @@
 """``proctoring providers``: the configured provider aliases, their class, and whether their
-configuration passes the checks (exit status 1 when one does not)."""
+configuration passes the checks (exit status 1 when one does not); with ``--prune-messages``,
+forget the callbacks' old message ids."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from proctoring.providers.callbacks import callback_messages_prune
 from proctoring.providers.checks import alias_problems
 from proctoring.providers.registry import (
     provider_aliases,
@@ -20,7 +22,17 @@ class Command(BaseCommand):
     help = "List the proctoring provider aliases, their class, and whether their checks pass."
     requires_system_checks: list[str] = []  # it reports the problems itself
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--prune-messages",
+            action="store_true",
+            help="Forget the callbacks' message ids older than an hour (run it daily).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["prune_messages"]:
+            self.stdout.write(f"Forgot {callback_messages_prune()} message id(s).")
+            return
         default = provider_default_alias()
         aliases = provider_aliases()
         if default not in aliases:
