@@ -10,4 +10,8 @@ class ProvidersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from proctoring.attempts.ports import onboarding_source_set
         from proctoring.providers import checks  # noqa: F401 (registers the system checks)
+        from proctoring.providers.onboarding import ProvidersOnboarding
+
+        onboarding_source_set(ProvidersOnboarding())

@@ -25,6 +25,7 @@ from proctoring.attempts.models import Attempt
 from proctoring.attempts.selectors import attempt_get_current
 from proctoring.attempts.services import attempt_set_external_id
 from proctoring.attempts.statuses import NOT_STARTED, AttemptStatus
+from proctoring.attempts.timeline import TimelineEntry
 from proctoring.core.clock import now
 from proctoring.exams.models import Exam
 from proctoring.exams.selectors import exam_provider_name
@@ -328,3 +329,19 @@ def user_retire_at_providers(*, user_id: int) -> dict[str, bool]:
 def _user_retire(provider: Provider, user_id: int) -> bool:
     obscured = obscured_user_id(user_id=user_id, alias=provider.alias)
     return provider_call(provider, "user_retire", lambda: provider.user_retire(user_id=obscured))
+
+
+def timeline_provider_entries(attempt_id: int) -> list[TimelineEntry]:
+    """The attempt's exchanges with its provider, for its timeline (one statement): the
+    calls made, the callbacks received, the pings the browser missed."""
+    rows = ProviderEvent.objects.filter(attempt_id=attempt_id).order_by("id")
+    return [
+        TimelineEntry(
+            at=row.created,
+            source="provider",
+            kind=row.operation,
+            data={"provider": row.alias, "outcome": row.outcome, "message": row.message},
+            order=row.pk,
+        )
+        for row in rows
+    ]

@@ -7,7 +7,7 @@ import pytest
 
 from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.onboarding import onboarding_status_of_attempt
-from proctoring.attempts.ports import OnboardingStatus, onboarding_source_set
+from proctoring.attempts.ports import OnboardingStatus, onboarding_source, onboarding_source_set
 from proctoring.core.clock import now
 from tests.factories import CourseRoleFactory, ExamFactory, UserFactory
 from tests.rest.conftest import COURSE_ID, bearer, client_for, mint
@@ -18,9 +18,11 @@ LIST = f"/api/v1/courses/{COURSE_ID}/onboarding-statuses"
 
 @pytest.fixture(autouse=True)
 def _no_provider():
+    """The tests set their own source; the registered one is back afterwards."""
+    registered = onboarding_source()
     onboarding_source_set(None)
     yield
-    onboarding_source_set(None)
+    onboarding_source_set(registered)
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from proctoring import api
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.staff_control import attempt_end_by_staff
 from proctoring.attempts.time_changes import attempt_add_time
+from proctoring.providers.models import ProviderEvent
+from proctoring.providers.services import provider_event_record
 from proctoring.reviews.services import review_by_staff, review_record
 from proctoring.reviews.types import ReviewComment, ReviewReport, ReviewStatus
 from tests.factories import ExamFactory, UserFactory
@@ -155,3 +157,20 @@ def test_the_timeline_costs_the_same_statements_whatever_its_length(world):
     with CaptureQueriesContext(connection) as long:
         assert len(client.get(path).json()) == 7
     assert len(long) == len(short)
+
+
+def test_the_timeline_shows_the_exchanges_with_the_provider(world):
+    client_for(world, "learner").post(f"/api/v1/attempts/{world.attempt.pk}/start")
+    provider_event_record(
+        alias="null",
+        operation="ping_missed",
+        outcome=ProviderEvent.Outcome.REPORTED,
+        message="no ping for 95 s",
+        attempt_id=world.attempt.pk,
+    )
+    entries = client_for(world, "staff").get(f"/api/v1/attempts/{world.attempt.pk}/timeline")
+    provider = [e for e in entries.json() if e["source"] == "provider"]
+    assert [(e["kind"], e["data"]["outcome"], e["data"]["message"]) for e in provider] == [
+        ("ping_missed", "reported", "no ping for 95 s")
+    ]
+    assert entries.json()[-1]["source"] == "provider"  # after the start, in time order

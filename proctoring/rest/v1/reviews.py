@@ -19,6 +19,7 @@ from proctoring.attempts.timeline import (
     timeline_status_entries,
     timeline_time_entries,
 )
+from proctoring.providers.services import timeline_provider_entries
 from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import IsCourseStaff, check_attempt_staff
 from proctoring.rest.schema import errors
@@ -36,6 +37,7 @@ TIMELINE_SOURCES: list[TimelineSource] = [
     timeline_review_entries,
     timeline_status_entries,
     timeline_time_entries,
+    timeline_provider_entries,
 ]
 
 
@@ -110,7 +112,7 @@ TimelineEntryOutput = inline_serializer(
     name="TimelineEntry",
     fields={
         "at": serializers.DateTimeField(),
-        "source": serializers.CharField(help_text="status, time or review"),
+        "source": serializers.CharField(help_text="status, time, review or provider"),
         "kind": serializers.CharField(
             help_text="The status reached, the clock change, or the review's verdict."
         ),
