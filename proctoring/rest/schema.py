@@ -69,6 +69,7 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state",
     413: "Body too large",
     415: "Unsupported media type",
+    429: "Too many tries: wait before trying again",
     503: "The database is unavailable: try again after `Retry-After` seconds",
 }
 

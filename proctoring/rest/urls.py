@@ -8,7 +8,7 @@ under a course come before the course itself.
 from django.urls import path, register_converter
 
 from proctoring.core.ids import COURSE_ID_RESERVED_SEGMENTS, is_course_id
-from proctoring.rest.v1 import allowances, attempts, courses, exams, users, webhooks
+from proctoring.rest.v1 import access, allowances, attempts, courses, exams, users, webhooks
 
 
 class IdConverter:
@@ -118,6 +118,13 @@ urlpatterns = [
         attempts.AttemptResumeApi.as_view(),
         name="attempt-resume",
     ),
+    path(
+        "attempts/<id:attempt_id>/unlock-session",
+        access.SessionUnlockApi.as_view(),
+        name="attempt-session-unlock",
+    ),
+    # Access rules (issue 15): the learner's side.
+    path("exams/<id:exam_id>/seb-config", access.SebConfigApi.as_view(), name="exam-seb-config"),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),
     path("webhooks", webhooks.WebhookListCreateApi.as_view(), name="webhook-list"),
@@ -168,6 +175,25 @@ urlpatterns = [
             name="allowance-detail",
         )
         for key, view in allowances.ALLOWANCE_DETAIL_VIEWS.items()
+    ),
+    # Access rules (issue 15): course staff's side.
+    path(f"{C}/exams/<id:exam_id>/access", access.ExamRulesApi.as_view(), name="exam-access"),
+    path(
+        f"{C}/exams/<id:exam_id>/windows/learners/<name:username>",
+        access.LearnerWindowApi.as_view(),
+        name="learner-window",
+    ),
+    path(
+        f"{C}/exams/<id:exam_id>/windows/groups/<name:group>",
+        access.GroupWindowApi.as_view(),
+        name="group-window",
+    ),
+    path(f"{C}/exams/<id:exam_id>/release", access.ExamReleaseApi.as_view(), name="exam-release"),
+    path(f"{C}/exams/<id:exam_id>/gate-log", access.GateLogApi.as_view(), name="exam-gate-log"),
+    path(
+        f"{C}/allowances/groups/<name:group>",
+        access.GroupMembersApi.as_view(),
+        name="group-members",
     ),
     path(f"{C}/allowances", allowances.AllowanceListApi.as_view(), name="allowance-list"),
     path(f"{C}/allowances/bulk", allowances.AllowanceBulkGrantApi.as_view(), name="allowance-bulk"),

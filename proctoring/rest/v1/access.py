@@ -1,0 +1,503 @@
+"""Access rules over REST (OpenAPI tag ``access``): exam windows, entry gates, and the hooks
+the attempt views call before a learner starts.
+
+Times are ISO 8601 in UTC; pages show them in the learner's own zone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from proctoring.access.gates import (
+    AccessFacts,
+    access_check_create,
+    access_check_start,
+    session_bind,
+    session_guard,
+)
+from proctoring.access.models import ContentAfterSubmission, ExamRules, GateLog, RetakePolicy
+from proctoring.access.rules import (
+    RULE_FIELDS,
+    attempt_session_unlock,
+    exam_release,
+    exam_release_withdraw,
+    exam_rules_of,
+    exam_rules_set,
+)
+from proctoring.access.windows import (
+    group_members_set_checked,
+    window_set_for_group,
+    window_set_for_learner,
+)
+from proctoring.accounts.selectors import user_get_by_username
+from proctoring.attempts.actions import AttemptGuard
+from proctoring.attempts.models import Attempt
+from proctoring.attempts.selectors import attempt_get_by_id
+from proctoring.courses.selectors import course_role_is_member
+from proctoring.exams.selectors import exam_get, exam_get_in_course
+from proctoring.exceptions import NotEnrolled, ProctoredExamNotFoundException
+from proctoring.rest.pagination import PageNumberPagination, paginated
+from proctoring.rest.permissions import IsCourseStaff, IsLearner, check_attempt_staff
+from proctoring.rest.schema import errors
+from proctoring.rest.v1.common import (
+    JsonBooleanField,
+    JsonCharField,
+    JsonChoiceField,
+    JsonIntegerField,
+    PageQuery,
+    StrictSerializer,
+    user_id_of,
+)
+
+TAGS = ["access"]
+SESSION_HEADER = "X-Exam-Session"
+
+
+# The facts of a request, and the hooks of the attempt views.
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address: the connection's, or, behind ``PROCTORING_TRUSTED_PROXY_COUNT``
+    proxies, the address the farthest trusted proxy saw (X-Forwarded-For, from the right)."""
+    hops = int(getattr(settings, "PROCTORING_TRUSTED_PROXY_COUNT", 0))
+    header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    forwarded = [part.strip() for part in header.split(",") if part.strip()]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
+    address = request.META.get("REMOTE_ADDR")
+    return str(address) if address else None
+
+
+def request_facts(request: Request, access_code: str | None = None) -> AccessFacts:
+    """What the gates need to know of the request."""
+    session = getattr(request, "session", None)
+    return AccessFacts(
+        ip=client_ip(request),
+        url=request.build_absolute_uri(),
+        seb_config_key_hash=request.headers.get("X-SafeExamBrowser-ConfigKeyHash", ""),
+        seb_request_hash=request.headers.get("X-SafeExamBrowser-RequestHash", ""),
+        access_code=access_code,
+        session_key=request.headers.get(SESSION_HEADER, "")
+        or (getattr(session, "session_key", None) or ""),
+    )
+
+
+def gate_create(
+    request: Request, *, exam_id: int, start: bool, access_code: str | None
+) -> ExamRules | None:
+    """Before a learner creates an attempt: the attempt limit, and every gate when the
+    attempt starts at once. Returns the rules, for ``gate_created``."""
+    exam = exam_get(exam_id=exam_id)
+    user_id = user_id_of(request)
+    if not course_role_is_member(user_id=user_id, course_id=exam.course_id):
+        return None  # the creation refuses it (not enrolled): no gate to pass
+    facts = request_facts(request, access_code)
+    if not start:
+        return access_check_create(exam=exam, user_id=user_id, facts=facts)
+    return access_check_start(exam=exam, user_id=user_id, facts=facts, creating=True)
+
+
+def gate_created(request: Request, *, rules: ExamRules | None, attempt: Attempt) -> None:
+    """After a start with the creation: bind a one-session exam's attempt to the browser."""
+    if rules is not None and rules.one_session and attempt.started_at is not None:
+        session_bind(attempt=attempt, facts=request_facts(request))
+
+
+def gate_action(
+    request: Request, *, attempt_id: int, action: str, access_code: Any
+) -> AttemptGuard:
+    """Before a learner's action on its attempt: every gate for its first start; the guard
+    of its browser session (one-session exams) for every action."""
+    facts = request_facts(request, access_code if isinstance(access_code, str) else None)
+    if action == "start":
+        attempt = attempt_get_by_id(attempt_id=attempt_id)
+        # Not found, not the caller's, or started already: the action answers, or resumes.
+        if (
+            attempt is not None
+            and attempt.user_id == user_id_of(request)
+            and attempt.started_at is None
+            and attempt.archived_at is None
+        ):
+            access_check_start(
+                exam=attempt.exam, user_id=attempt.user_id, facts=facts, attempt=attempt
+            )
+    return session_guard(facts=facts)
+
+
+# Staff: an exam's rules.
+
+
+class RulesOutput(serializers.Serializer[ExamRules]):
+    exam_id = serializers.IntegerField()
+    opens_at = serializers.DateTimeField(allow_null=True)
+    has_access_code = serializers.SerializerMethodField()
+    requires_release = serializers.BooleanField()
+    allowed_ip_ranges = serializers.ListField(child=serializers.CharField())
+    seb_config_key = serializers.CharField()
+    seb_browser_exam_keys = serializers.ListField(child=serializers.CharField())
+    has_seb_config_file = serializers.SerializerMethodField()
+    max_attempts = serializers.IntegerField(allow_null=True)
+    retake_policy = serializers.ChoiceField(choices=RetakePolicy.choices)
+    one_session = serializers.BooleanField()
+    content_after_submission = serializers.ChoiceField(choices=ContentAfterSubmission.choices)
+    rules_text = serializers.CharField()
+    contacts = serializers.ListField(child=serializers.JSONField())
+    escalation_email = serializers.CharField()
+    support_links = serializers.ListField(child=serializers.JSONField())
+
+    def get_has_access_code(self, rules: ExamRules) -> bool:
+        return bool(rules.access_code_hash)
+
+    def get_has_seb_config_file(self, rules: ExamRules) -> bool:
+        return bool(rules.seb_config_file)
+
+
+class _Link(serializers.Serializer[Any]):
+    title = JsonCharField(max_length=200)
+    url = serializers.URLField(max_length=500)
+
+
+class RulesInput(StrictSerializer):
+    """Every field optional: what is sent changes; ``access_code: null`` removes the code."""
+
+    opens_at = serializers.DateTimeField(allow_null=True, required=False)
+    access_code = JsonCharField(allow_null=True, required=False, min_length=4, max_length=128)
+    requires_release = JsonBooleanField(required=False)
+    allowed_ip_ranges = serializers.ListField(
+        child=JsonCharField(max_length=64), max_length=100, required=False
+    )
+    seb_config_key = JsonCharField(allow_blank=True, max_length=64, required=False)
+    seb_browser_exam_keys = serializers.ListField(
+        child=JsonCharField(max_length=64), max_length=20, required=False
+    )
+    seb_config_file = JsonCharField(allow_blank=True, max_length=200_000, required=False)
+    max_attempts = JsonIntegerField(allow_null=True, min_value=1, max_value=1000, required=False)
+    retake_policy = JsonChoiceField(choices=RetakePolicy.choices, required=False)
+    one_session = JsonBooleanField(required=False)
+    content_after_submission = JsonChoiceField(
+        choices=ContentAfterSubmission.choices, required=False
+    )
+    rules_text = JsonCharField(allow_blank=True, max_length=20_000, required=False)
+    contacts = serializers.ListField(
+        child=JsonCharField(max_length=300), max_length=20, required=False
+    )
+    escalation_email = serializers.EmailField(allow_blank=True, required=False)
+    support_links = serializers.ListField(child=_Link(), max_length=20, required=False)
+
+
+def _rules_data(rules: ExamRules) -> dict[str, Any]:
+    return dict(RulesOutput(rules).data)
+
+
+class ExamRulesApi(APIView):
+    """Course staff read and change an exam's access rules (every gate optional)."""
+
+    permission_classes = [IsCourseStaff]
+
+    @extend_schema(
+        operation_id="exam_access_rules_read", tags=TAGS, responses={200: RulesOutput, **errors()}
+    )
+    def get(self, request: Request, course_id: str, exam_id: int) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        return Response(_rules_data(exam_rules_of(exam)))
+
+    @extend_schema(
+        operation_id="exam_access_rules_update",
+        tags=TAGS,
+        request=RulesInput,
+        responses={200: RulesOutput, **errors()},
+    )
+    def patch(self, request: Request, course_id: str, exam_id: int) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        serializer = RulesInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        clear = "access_code" in data and data["access_code"] is None
+        code = data.pop("access_code", None)
+        if "support_links" in data:
+            data["support_links"] = [dict(link) for link in data["support_links"]]
+        changes = {name: value for name, value in data.items() if name in RULE_FIELDS}
+        rules = exam_rules_set(
+            exam=exam, changes=changes, access_code=code, clear_access_code=clear
+        )
+        return Response(_rules_data(rules))
+
+
+# Staff: windows, groups, releases, the gate log, sessions.
+
+
+class WindowInput(StrictSerializer):
+    """A window's ends (ISO 8601 with offset); null (or left out) for an end: the wider
+    level's (the group's, then the exam's)."""
+
+    opens_at = serializers.DateTimeField(allow_null=True, required=False, default=None)
+    due_at = serializers.DateTimeField(allow_null=True, required=False, default=None)
+
+
+WindowOutput = inline_serializer(
+    name="Window",
+    fields={
+        "opens_at": serializers.DateTimeField(allow_null=True),
+        "due_at": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+class LearnerWindowApi(APIView):
+    """Course staff give a learner its own window on an exam (an allowance), or remove it."""
+
+    permission_classes = [IsCourseStaff]
+
+    @extend_schema(
+        operation_id="learner_window_set",
+        tags=TAGS,
+        request=WindowInput,
+        responses={200: WindowOutput, **errors(409)},
+    )
+    def put(self, request: Request, course_id: str, exam_id: int, username: str) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        user = user_get_by_username(username=username)
+        serializer = WindowInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        window_set_for_learner(
+            exam=exam,
+            exam_opens_at=exam_rules_of(exam).opens_at,
+            user_id=cast(int, user.pk),
+            actor_id=user_id_of(request),
+            **serializer.validated_data,
+        )
+        return Response(serializer.data)
+
+    @extend_schema(
+        operation_id="learner_window_remove", tags=TAGS, responses={204: None, **errors(409)}
+    )
+    def delete(self, request: Request, course_id: str, exam_id: int, username: str) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        user = user_get_by_username(username=username)
+        window_set_for_learner(
+            exam=exam,
+            exam_opens_at=None,
+            user_id=cast(int, user.pk),
+            opens_at=None,
+            due_at=None,
+            actor_id=user_id_of(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GroupWindowApi(APIView):
+    """Course staff give a group of learners its window on an exam, or remove it."""
+
+    permission_classes = [IsCourseStaff]
+
+    @extend_schema(
+        operation_id="group_window_set",
+        tags=TAGS,
+        request=WindowInput,
+        responses={200: WindowOutput, **errors(409)},
+    )
+    def put(self, request: Request, course_id: str, exam_id: int, group: str) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        serializer = WindowInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        window_set_for_group(
+            exam=exam,
+            exam_opens_at=exam_rules_of(exam).opens_at,
+            group=group,
+            actor_id=user_id_of(request),
+            **serializer.validated_data,
+        )
+        return Response(serializer.data)
+
+    @extend_schema(
+        operation_id="group_window_remove", tags=TAGS, responses={204: None, **errors(409)}
+    )
+    def delete(self, request: Request, course_id: str, exam_id: int, group: str) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        window_set_for_group(
+            exam=exam,
+            exam_opens_at=None,
+            group=group,
+            opens_at=None,
+            due_at=None,
+            actor_id=user_id_of(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GroupMembersApi(APIView):
+    """Course staff set the members of a group of the course (a room, a cohort)."""
+
+    permission_classes = [IsCourseStaff]
+
+    class InputSerializer(StrictSerializer):
+        usernames = serializers.ListField(
+            child=JsonCharField(max_length=150, min_length=1), max_length=5000
+        )
+
+    @extend_schema(
+        operation_id="group_members_set",
+        tags=TAGS,
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                name="GroupMembers",
+                fields={
+                    "group": serializers.CharField(),
+                    "user_ids": serializers.ListField(child=serializers.IntegerField()),
+                },
+            ),
+            **errors(409),
+        },
+    )
+    def put(self, request: Request, course_id: str, group: str) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_ids = group_members_set_checked(
+            course_id=course_id, group=group, usernames=serializer.validated_data["usernames"]
+        )
+        return Response({"group": group, "user_ids": user_ids})
+
+
+class ReleaseInput(StrictSerializer):
+    group = JsonCharField(max_length=100, allow_blank=True, required=False, default="")
+
+
+class ExamReleaseApi(APIView):
+    """Course staff's "start now": the exam's learners of a group ("" for all) may start it."""
+
+    permission_classes = [IsCourseStaff]
+
+    @extend_schema(
+        operation_id="exam_release",
+        tags=TAGS,
+        request=ReleaseInput,
+        responses={
+            200: inline_serializer(
+                name="Release",
+                fields={
+                    "group": serializers.CharField(),
+                    "released_at": serializers.DateTimeField(),
+                },
+            ),
+            **errors(),
+        },
+    )
+    def post(self, request: Request, course_id: str, exam_id: int) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        serializer = ReleaseInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        release = exam_release(
+            exam=exam, group=serializer.validated_data["group"], actor_id=user_id_of(request)
+        )
+        return Response({"group": release.group, "released_at": release.released_at})
+
+    @extend_schema(
+        operation_id="exam_release_withdraw",
+        tags=TAGS,
+        request=ReleaseInput,
+        responses={204: None, **errors()},
+    )
+    def delete(self, request: Request, course_id: str, exam_id: int) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        serializer = ReleaseInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not exam_release_withdraw(exam=exam, group=serializer.validated_data["group"]):
+            raise ProctoredExamNotFoundException("The exam was not released for this group.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GateLogItem(serializers.Serializer[GateLog]):
+    id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    attempt_id = serializers.IntegerField(allow_null=True)
+    outcome = serializers.CharField(help_text="passed, or the refusal's code.")
+    gates = serializers.ListField(child=serializers.CharField())
+    ip = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
+class GateLogApi(APIView):
+    """Course staff read every pass at an exam's gates, newest first."""
+
+    permission_classes = [IsCourseStaff]
+
+    class FilterSerializer(PageQuery):
+        username = serializers.CharField(max_length=150, min_length=1, required=False)
+
+    @extend_schema(
+        operation_id="exam_gate_log",
+        tags=TAGS,
+        parameters=[FilterSerializer],
+        responses={200: paginated("PaginatedGateLog", GateLogItem(many=True)), **errors()},
+    )
+    def get(self, request: Request, course_id: str, exam_id: int) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        logs = GateLog.objects.select_related("user").filter(exam=exam).order_by("-id")
+        if "username" in filters.filters:
+            logs = logs.filter(user__username=filters.filters["username"])
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(logs, request, view=self)
+        return paginator.get_paginated_response(GateLogItem(cast(Any, page), many=True).data)
+
+
+class SessionUnlockApi(APIView):
+    """Course staff free a running attempt from its browser: another device may go on."""
+
+    permission_classes = [IsCourseStaff]
+
+    @extend_schema(
+        operation_id="attempt_session_unlock",
+        tags=TAGS,
+        request=None,
+        responses={
+            200: inline_serializer(name="Unlock", fields={"was_bound": serializers.BooleanField()}),
+            **errors(),
+        },
+    )
+    def post(self, request: Request, attempt_id: int) -> Response:
+        attempt = attempt_get_by_id(attempt_id=attempt_id)
+        if attempt is None:
+            raise ProctoredExamNotFoundException(f"There is no attempt with id {attempt_id}.")
+        check_attempt_staff(request, attempt)
+        bound = attempt_session_unlock(attempt_id=attempt_id, actor_id=user_id_of(request))
+        return Response({"was_bound": bound})
+
+
+# Learners: the Safe Exam Browser configuration.
+
+
+class SebConfigApi(APIView):
+    """A learner of the course downloads the exam's Safe Exam Browser configuration."""
+
+    permission_classes = [IsLearner]
+
+    @extend_schema(
+        operation_id="exam_seb_config",
+        tags=TAGS,
+        responses={
+            (200, "application/seb"): OpenApiResponse(description="The .seb file."),
+            **errors(),
+        },
+    )
+    def get(self, request: Request, exam_id: int) -> HttpResponse:
+        exam = exam_get(exam_id=exam_id)
+        if not course_role_is_member(user_id=user_id_of(request), course_id=exam.course_id):
+            raise NotEnrolled()
+        rules = exam_rules_of(exam)
+        if not rules.seb_config_file:
+            raise ProctoredExamNotFoundException("This exam has no Safe Exam Browser file.")
+        response = HttpResponse(rules.seb_config_file, content_type="application/seb")
+        response["Content-Disposition"] = f'attachment; filename="exam-{exam.pk}.seb"'
+        return response
