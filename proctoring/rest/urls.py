@@ -125,6 +125,16 @@ urlpatterns = [
     ),
     # Access rules (issue 15): the learner's side.
     path("exams/<id:exam_id>/seb-config", access.SebConfigApi.as_view(), name="exam-seb-config"),
+    path(
+        "exams/<id:exam_id>/content-access",
+        access.ContentAccessApi.as_view(),
+        name="exam-content-access",
+    ),
+    path(
+        "exams/<id:exam_id>/learner-settings",
+        access.LearnerSettingsApi.as_view(),
+        name="exam-learner-settings",
+    ),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),
     path("webhooks", webhooks.WebhookListCreateApi.as_view(), name="webhook-list"),
@@ -177,6 +187,7 @@ urlpatterns = [
         for key, view in allowances.ALLOWANCE_DETAIL_VIEWS.items()
     ),
     # Access rules (issue 15): course staff's side.
+    path(f"{C}/exams/summary", access.CourseSummaryApi.as_view(), name="course-exam-summary"),
     path(f"{C}/exams/<id:exam_id>/access", access.ExamRulesApi.as_view(), name="exam-access"),
     path(
         f"{C}/exams/<id:exam_id>/windows/learners/<name:username>",
@@ -190,6 +201,11 @@ urlpatterns = [
     ),
     path(f"{C}/exams/<id:exam_id>/release", access.ExamReleaseApi.as_view(), name="exam-release"),
     path(f"{C}/exams/<id:exam_id>/gate-log", access.GateLogApi.as_view(), name="exam-gate-log"),
+    path(
+        f"{C}/allowances/learners/<name:username>",
+        access.LearnerAccommodationsApi.as_view(),
+        name="learner-accommodations",
+    ),
     path(
         f"{C}/allowances/groups/<name:group>",
         access.GroupMembersApi.as_view(),

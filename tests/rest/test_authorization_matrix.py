@@ -206,7 +206,9 @@ def _seb_file(w: World) -> None:
     exam_rules_set(exam=w.exam, changes={"seb_config_file": "<plist/>"})
 
 
-# Access rules (issue 15). The SEB file goes to the course's members (learners and staff).
+# Access rules (issue 15). The SEB file goes to the course's members (learners and staff); a
+# learner's question is the caller's own, and a platform must name the learner (400).
+LEARNER_QUESTION = (401, 200, 200, 200, 403, 403, 400)
 MATRIX.update(
     {
         ("exam-access", "GET"): Row(_exam("/access"), STAFF_ONLY),
@@ -230,6 +232,14 @@ MATRIX.update(
         ),
         ("exam-gate-log", "GET"): Row(_exam("/gate-log"), STAFF_ONLY),
         ("attempt-session-unlock", "POST"): Row(_attempt("/unlock-session"), STAFF_ONLY),
+        ("course-exam-summary", "GET"): Row(_course("/exams/summary"), LEARNER_QUESTION),
+        ("exam-content-access", "GET"): Row(
+            lambda w: f"/api/v1/exams/{w.exam.pk}/content-access", LEARNER_QUESTION
+        ),
+        ("exam-learner-settings", "GET"): Row(
+            lambda w: f"/api/v1/exams/{w.exam.pk}/learner-settings", LEARNER_QUESTION
+        ),
+        ("learner-accommodations", "GET"): Row(_course("/allowances/learners/alice"), STAFF_ONLY),
         ("exam-seb-config", "GET"): Row(
             lambda w: f"/api/v1/exams/{w.exam.pk}/seb-config",
             (401, 200, 200, 200, 403, 403, 403),

@@ -6,12 +6,13 @@ Times are ISO 8601 in UTC; pages show them in the learner's own zone.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, cast
 
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +25,12 @@ from proctoring.access.gates import (
     session_guard,
 )
 from proctoring.access.models import ContentAfterSubmission, ExamRules, GateLog, RetakePolicy
+from proctoring.access.questions import (
+    content_access,
+    course_summary,
+    learner_accommodations,
+    learner_settings,
+)
 from proctoring.access.rules import (
     RULE_FIELDS,
     attempt_session_unlock,
@@ -45,7 +52,14 @@ from proctoring.courses.selectors import course_role_is_member
 from proctoring.exams.selectors import exam_get, exam_get_in_course
 from proctoring.exceptions import NotEnrolled, ProctoredExamNotFoundException
 from proctoring.rest.pagination import PageNumberPagination, paginated
-from proctoring.rest.permissions import IsCourseStaff, IsLearner, check_attempt_staff
+from proctoring.rest.permissions import (
+    NOT_STAFF_MESSAGE,
+    IsCourseStaff,
+    IsLearner,
+    check_attempt_staff,
+    is_course_staff,
+    is_service_account,
+)
 from proctoring.rest.schema import errors
 from proctoring.rest.v1.common import (
     JsonBooleanField,
@@ -501,3 +515,176 @@ class SebConfigApi(APIView):
         response = HttpResponse(rules.seb_config_file, content_type="application/seb")
         response["Content-Disposition"] = f'attachment; filename="exam-{exam.pk}.seb"'
         return response
+
+
+# The platform's questions (a learner's own, or any learner's for staff and platforms).
+
+
+class LearnerQuery(serializers.Serializer[Any]):
+    username = serializers.CharField(
+        max_length=150,
+        min_length=1,
+        required=False,
+        help_text="The learner asked about (staff and platforms); the caller when left out.",
+    )
+
+
+def learner_asked(request: Request, course_id: str) -> int:
+    """The id of the learner a question is about: the caller, or the ``username`` of the query
+    string, which only course staff and platforms may name."""
+    query = LearnerQuery(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    username = query.validated_data.get("username")
+    if username is not None:
+        user = user_get_by_username(username=username)
+        if user.pk != request.user.pk and not is_course_staff(request, course_id):
+            raise exceptions.PermissionDenied(NOT_STAFF_MESSAGE, code="not_course_staff")
+        return cast(int, user.pk)
+    if is_service_account(request):
+        raise exceptions.ValidationError({"username": ["A platform names the learner."]})
+    user_id = user_id_of(request)
+    if not course_role_is_member(user_id=user_id, course_id=course_id):
+        raise NotEnrolled()
+    return user_id
+
+
+ContentAccessOutput = inline_serializer(
+    name="ContentAccess",
+    fields={
+        "visible": serializers.BooleanField(),
+        "reason": serializers.ChoiceField(
+            choices=["running", "past_due", "submitted", "submitted_hidden", "not_started"]
+        ),
+        "message": serializers.CharField(),
+    },
+)
+
+
+class ContentAccessApi(APIView):
+    """May the learner see the exam's content now? During a running attempt; never after
+    the due date of an exam that hides its content then; after submission as the exam says."""
+
+    @extend_schema(
+        operation_id="exam_content_access",
+        tags=TAGS,
+        parameters=[LearnerQuery],
+        responses={200: ContentAccessOutput, **errors()},
+    )
+    def get(self, request: Request, exam_id: int) -> Response:
+        exam = exam_get(exam_id=exam_id)
+        answer = content_access(exam=exam, user_id=learner_asked(request, exam.course_id))
+        return Response(
+            {"visible": answer.visible, "reason": answer.reason, "message": answer.message}
+        )
+
+
+class SummaryItem(serializers.Serializer[Any]):
+    exam_id = serializers.IntegerField()
+    content_id = serializers.CharField()
+    exam_name = serializers.CharField()
+    is_proctored = serializers.BooleanField()
+    is_practice_exam = serializers.BooleanField()
+    status = serializers.CharField(
+        help_text="The status of the attempt that counts, or not_started."
+    )
+    attempt_id = serializers.IntegerField(allow_null=True)
+    attempts_used = serializers.IntegerField()
+    attempts_allowed = serializers.IntegerField(allow_null=True)
+    opens_at = serializers.DateTimeField(allow_null=True)
+    due_date = serializers.DateTimeField(allow_null=True)
+    time_remaining_seconds = serializers.IntegerField(allow_null=True)
+    next_step = serializers.ChoiceField(choices=["start", "wait", "continue", "closed", "none"])
+    message = serializers.CharField()
+
+
+class CourseSummaryApi(APIView):
+    """Every active exam of the course for one learner: what an outline or progress page
+    shows (status, time left, window, next step, a message). Two SQL statements, whatever
+    the number of exams."""
+
+    @extend_schema(
+        operation_id="course_exam_summary",
+        tags=TAGS,
+        parameters=[LearnerQuery],
+        responses={200: SummaryItem(many=True), **errors()},
+    )
+    def get(self, request: Request, course_id: str) -> Response:
+        user_id = learner_asked(request, course_id)
+        summary = course_summary(course_id=course_id, user_id=user_id)
+        return Response(SummaryItem([asdict(item) for item in summary], many=True).data)
+
+
+class _LinkOut(serializers.Serializer[Any]):
+    title = serializers.CharField()
+    url = serializers.CharField()
+
+
+class SettingsOutput(serializers.Serializer[Any]):
+    exam_id = serializers.IntegerField()
+    exam_name = serializers.CharField()
+    time_limit_mins = serializers.IntegerField(allow_null=True)
+    is_proctored = serializers.BooleanField()
+    opens_at = serializers.DateTimeField(allow_null=True)
+    due_date = serializers.DateTimeField(allow_null=True)
+    rules_text = serializers.CharField()
+    contacts = serializers.ListField(child=serializers.CharField())
+    escalation_email = serializers.CharField()
+    support_links = _LinkOut(many=True)
+    requires_access_code = serializers.BooleanField()
+    requires_release = serializers.BooleanField()
+    requires_safe_exam_browser = serializers.BooleanField()
+    has_seb_config_file = serializers.BooleanField()
+    ip_restricted = serializers.BooleanField()
+    max_attempts = serializers.IntegerField(allow_null=True)
+    retake_policy = serializers.ChoiceField(choices=RetakePolicy.choices)
+    one_session = serializers.BooleanField()
+
+
+class LearnerSettingsApi(APIView):
+    """The exam's settings a learner reads before starting: rules, contacts, the proctoring
+    escalation email, support links, the gates it has, the learner's own window."""
+
+    @extend_schema(
+        operation_id="exam_learner_settings",
+        tags=TAGS,
+        parameters=[LearnerQuery],
+        responses={200: SettingsOutput, **errors()},
+    )
+    def get(self, request: Request, exam_id: int) -> Response:
+        exam = exam_get(exam_id=exam_id)
+        user_id = learner_asked(request, exam.course_id)
+        return Response(SettingsOutput(learner_settings(exam=exam, user_id=user_id)).data)
+
+
+AccommodationsOutput = inline_serializer(
+    name="LearnerAccommodations",
+    fields={
+        "username": serializers.CharField(),
+        "course_profile": serializers.DictField(child=serializers.CharField()),
+        "groups": serializers.ListField(child=serializers.CharField()),
+        "exams": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class LearnerAccommodationsApi(APIView):
+    """Course staff see a learner's accommodations in one place: course profile, groups, and
+    per exam its allowances, its group's window, the window that applies, its last gate pass."""
+
+    permission_classes = [IsCourseStaff]
+
+    @extend_schema(
+        operation_id="learner_accommodations",
+        tags=TAGS,
+        responses={200: AccommodationsOutput, **errors()},
+    )
+    def get(self, request: Request, course_id: str, username: str) -> Response:
+        user = user_get_by_username(username=username)
+        data = learner_accommodations(course_id=course_id, user_id=cast(int, user.pk))
+        when = serializers.DateTimeField()
+        for exam in data["exams"]:
+            for name in ("opens_at", "due_date"):
+                exam[name] = when.to_representation(exam[name]) if exam[name] else None
+            if exam["last_gate_pass"]:
+                exam["last_gate_pass"]["at"] = when.to_representation(exam["last_gate_pass"]["at"])
+        return Response({"username": username, **data})
