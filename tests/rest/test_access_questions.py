@@ -137,7 +137,10 @@ def test_the_summary_of_a_course_takes_two_statements_whatever_its_size(world, c
         if index % 2:
             attempt_create(exam_id=exam.pk, user_id=world.learner.pk)
     CourseAllowance.objects.create(
-        course=world.course, user=world.learner, key="due_date_extension", value="2031-01-01T00:00:00+00:00"
+        course=world.course,
+        user=world.learner,
+        key="due_date_extension",
+        value="2031-01-01T00:00:00+00:00",
     )
     with CaptureQueriesContext(connection) as queries:
         summary = api.get_course_exam_summary(COURSE_ID, world.learner.pk)
