@@ -11,8 +11,11 @@ from typing import Any
 
 from proctoring.access import gates as access_gates
 from proctoring.access import questions as access_questions
+from proctoring.access import registration as access_registration
+from proctoring.allowances import levels as allowance_levels
 from proctoring.attempts import actions as attempt_actions
 from proctoring.attempts import selectors as attempt_selectors
+from proctoring.attempts import time_changes as attempt_time_changes
 from proctoring.attempts.services import attempt_create, attempt_update_status
 from proctoring.core.ids import as_id
 from proctoring.courses.provider_settings import (
@@ -21,13 +24,14 @@ from proctoring.courses.provider_settings import (
 )
 from proctoring.exams import selectors as exam_selectors
 from proctoring.exams.services import UNCHANGED, exam_create, exam_update
-from proctoring.exceptions import ProctoredExamNotFoundException
+from proctoring.exceptions import InvalidExamData, ProctoredExamNotFoundException
 from proctoring.runtime import get_runtime_service, set_runtime_service
 
 __all__ = [
     "UNCHANGED",
     "create_exam",
     "create_exam_attempt",
+    "extend_exam_time",
     "get_all_exams_for_course",
     "get_course_exam_summary",
     "get_exam_attempt",
@@ -42,6 +46,8 @@ __all__ = [
     "get_proctoring_settings",
     "get_provider_name_by_course_id",
     "get_runtime_service",
+    "register_course_exams",
+    "set_course_accommodation",
     "set_runtime_service",
     "start_exam_attempt",
     "update_attempt_status",
@@ -265,3 +271,37 @@ def get_exam_learner_settings(exam_id: int, user_id: int | None = None) -> dict[
 def get_learner_accommodations(course_id: str, user_id: int) -> dict[str, Any]:
     """A learner's accommodations in the course, for staff: profile, groups, per exam."""
     return access_questions.learner_accommodations(course_id=course_id, user_id=user_id)
+
+
+def register_course_exams(course_id: str, exams: list[dict[str, Any]]) -> dict[str, Any]:
+    """Make the course's active exams exactly ``exams`` (dicts with ``content_id``,
+    ``exam_name``, ``time_limit_mins`` and optionally ``due_date``, ``is_proctored``,
+    ``is_practice_exam``, ``hide_after_due``, ``backend``): create, update, deactivate.
+    Returns ``{"created", "updated", "deactivated", "unchanged", "exam_ids"}``. Idempotent."""
+    try:
+        specs = [access_registration.ExamSpec(**exam) for exam in exams]
+    except TypeError as exc:
+        raise InvalidExamData(f"An exam of the list is not valid: {exc}.") from None
+    return asdict(access_registration.course_exams_register(course_id=course_id, specs=specs))
+
+
+def set_course_accommodation(
+    course_id: str, user_id: int, key: str, value: str | None, *, actor_id: int | None = None
+) -> None:
+    """Set (or remove, ``value=None``) the learner's course-wide accommodation of ``key``
+    (``time_multiplier``, ``additional_time_granted``, ``due_date_extension``): every exam of
+    the course, present and future, unless the exam has the learner's own allowance."""
+    allowance_levels.course_allowance_set(
+        course_id=course_id, user_id=user_id, key=key, value=value, actor_id=actor_id
+    )
+
+
+def extend_exam_time(
+    exam_id: int, minutes: int, reason: str, *, actor_id: int | None = None
+) -> list[int]:
+    """Add minutes to every running attempt of the exam at once, with a reason recorded on
+    each; one transaction. Returns the ids of the attempts extended."""
+    attempts = attempt_time_changes.attempts_add_time_for_exam(
+        exam_id=exam_id, minutes=minutes, actor_id=actor_id, reason=reason
+    )
+    return [attempt.pk for attempt in attempts]

@@ -117,3 +117,12 @@ def course_allowance_set(
         if exam_ids:
             allowances_changed(exam_ids=exam_ids, user_ids=[user_id], actor_id=actor_id)
     log.info("Course profile %s of user %s in %s: %s", key, user_id, course_id, value)
+
+
+def course_profile(*, course_id: str, user_id: int) -> dict[str, str]:
+    """The learner's accommodation profile in the course, as {key: value}."""
+    return dict(
+        CourseAllowance.objects.filter(course_id=course_id, user_id=user_id).values_list(
+            "key", "value"
+        )
+    )

@@ -113,6 +113,21 @@ def attempts_lock_running(*, exam_id: int, user_id: int) -> Attempt | None:
     )
 
 
+def attempts_lock_running_of_exam(*, exam_id: int) -> list[Attempt]:
+    """Every current, running attempt of the exam that has a deadline, locked, in id order
+    (time added to all of them at once)."""
+    return list(
+        _locked()
+        .filter(
+            exam_id=exam_id,
+            archived_at__isnull=True,
+            status__in=sorted(RUNNING_STATUSES),
+            deadline_at__isnull=False,
+        )
+        .order_by("id")
+    )
+
+
 def attempts_lock_for_decline(*, user_id: int, exam_ids: Any) -> list[Attempt]:
     """The learner's attempts (archived ones too) on these exams, locked."""
     return list(_locked().filter(user_id=user_id, exam_id__in=exam_ids).order_by("id"))

@@ -188,6 +188,8 @@ urlpatterns = [
     ),
     # Access rules (issue 15): course staff's side.
     path(f"{C}/exams/summary", access.CourseSummaryApi.as_view(), name="course-exam-summary"),
+    path(f"{C}/exams/register", access.ExamRegistrationApi.as_view(), name="exam-register"),
+    path(f"{C}/exams/<id:exam_id>/extend", access.ExamExtendApi.as_view(), name="exam-extend"),
     path(f"{C}/exams/<id:exam_id>/access", access.ExamRulesApi.as_view(), name="exam-access"),
     path(
         f"{C}/exams/<id:exam_id>/windows/learners/<name:username>",
@@ -205,6 +207,11 @@ urlpatterns = [
         f"{C}/allowances/learners/<name:username>",
         access.LearnerAccommodationsApi.as_view(),
         name="learner-accommodations",
+    ),
+    path(
+        f"{C}/allowances/profiles/<name:username>",
+        access.CourseProfileApi.as_view(),
+        name="course-profile",
     ),
     path(
         f"{C}/allowances/groups/<name:group>",

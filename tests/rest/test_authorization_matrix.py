@@ -240,6 +240,19 @@ MATRIX.update(
             lambda w: f"/api/v1/exams/{w.exam.pk}/learner-settings", LEARNER_QUESTION
         ),
         ("learner-accommodations", "GET"): Row(_course("/allowances/learners/alice"), STAFF_ONLY),
+        ("exam-register", "POST"): Row(
+            _course("/exams/register"),
+            STAFF_ONLY,
+            body=lambda w: {
+                "exams": [{"content_id": "midterm", "exam_name": "Midterm", "time_limit_mins": 60}]
+            },
+        ),
+        ("exam-extend", "POST"): Row(
+            _exam("/extend"), STAFF_ONLY, body=lambda w: {"minutes": 5, "reason": "Outage"}
+        ),
+        ("course-profile", "PUT"): Row(
+            _course("/allowances/profiles/bob"), STAFF_ONLY, body=lambda w: {"time_multiplier": "2"}
+        ),
         ("exam-seb-config", "GET"): Row(
             lambda w: f"/api/v1/exams/{w.exam.pk}/seb-config",
             (401, 200, 200, 200, 403, 403, 403),

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any, cast
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -31,6 +32,7 @@ from proctoring.access.questions import (
     learner_accommodations,
     learner_settings,
 )
+from proctoring.access.registration import MAX_EXAMS, ExamSpec, course_exams_register
 from proctoring.access.rules import (
     RULE_FIELDS,
     attempt_session_unlock,
@@ -45,9 +47,11 @@ from proctoring.access.windows import (
     window_set_for_learner,
 )
 from proctoring.accounts.selectors import user_get_by_username
+from proctoring.allowances.levels import course_allowance_set, course_profile
 from proctoring.attempts.actions import AttemptGuard
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.selectors import attempt_get_by_id
+from proctoring.attempts.time_changes import MAX_ADDED_MINUTES, attempts_add_time_for_exam
 from proctoring.courses.selectors import course_role_is_member
 from proctoring.exams.selectors import exam_get, exam_get_in_course
 from proctoring.exceptions import NotEnrolled, ProctoredExamNotFoundException
@@ -688,3 +692,128 @@ class LearnerAccommodationsApi(APIView):
             if exam["last_gate_pass"]:
                 exam["last_gate_pass"]["at"] = when.to_representation(exam["last_gate_pass"]["at"])
         return Response({"username": username, **data})
+
+
+# Platforms and staff: registering a course's exams, course profiles, extending everyone.
+
+
+class RegisteredExam(StrictSerializer):
+    content_id = JsonCharField(max_length=255)
+    exam_name = JsonCharField(max_length=10_000)
+    time_limit_mins = JsonIntegerField(min_value=0, max_value=100_000, allow_null=True)
+    due_date = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    is_proctored = JsonBooleanField(required=False, default=True)
+    is_practice_exam = JsonBooleanField(required=False, default=False)
+    hide_after_due = JsonBooleanField(required=False, default=False)
+    backend = JsonCharField(max_length=100, required=False, allow_null=True, default=None)
+
+
+RegistrationOutput = inline_serializer(
+    name="ExamRegistration",
+    fields={
+        name: serializers.ListField(child=serializers.CharField(), help_text=text)
+        for name, text in (
+            ("created", "Content ids of the exams created."),
+            ("updated", "Content ids of the exams changed (or active again)."),
+            ("deactivated", "Content ids of the active exams no longer listed."),
+            ("unchanged", "Content ids of the exams as they were."),
+        )
+    }
+    | {"exam_ids": serializers.DictField(child=serializers.IntegerField())},
+)
+
+
+class ExamRegistrationApi(APIView):
+    """A platform (or course staff) sends the course's current list of timed and proctored
+    exams: new ones are created, changed ones updated, unlisted ones deactivated; the answer
+    says which. Idempotent: the same list again changes nothing."""
+
+    permission_classes = [IsCourseStaff]
+
+    class InputSerializer(StrictSerializer):
+        exams = serializers.ListField(child=RegisteredExam(), max_length=MAX_EXAMS)
+
+    @extend_schema(
+        operation_id="course_exams_register",
+        tags=TAGS,
+        request=InputSerializer,
+        responses={200: RegistrationOutput, **errors()},
+    )
+    def post(self, request: Request, course_id: str) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        specs = [ExamSpec(**item) for item in serializer.validated_data["exams"]]
+        return Response(asdict(course_exams_register(course_id=course_id, specs=specs)))
+
+
+class CourseProfileApi(APIView):
+    """Course staff set a learner's accommodation profile in the course: applied to every exam
+    of the course, present and future, where the learner has no allowance of its own."""
+
+    permission_classes = [IsCourseStaff]
+
+    class InputSerializer(StrictSerializer):
+        """Each key sent is set (a string, in the allowance's own form) or removed (null)."""
+
+        additional_time_granted = JsonCharField(required=False, allow_null=True, max_length=10)
+        time_multiplier = JsonCharField(required=False, allow_null=True, max_length=20)
+        due_date_extension = JsonCharField(required=False, allow_null=True, max_length=64)
+
+    @extend_schema(
+        operation_id="course_profile_set",
+        tags=TAGS,
+        request=InputSerializer,
+        responses={
+            200: OpenApiResponse(
+                response={"type": "object", "additionalProperties": {"type": "string"}},
+                description="The learner's profile in the course, as {key: value}.",
+            ),
+            **errors(),
+        },
+    )
+    def put(self, request: Request, course_id: str, username: str) -> Response:
+        user = user_get_by_username(username=username)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            for key, value in serializer.validated_data.items():
+                course_allowance_set(
+                    course_id=course_id,
+                    user_id=cast(int, user.pk),
+                    key=key,
+                    value=value,
+                    actor_id=user_id_of(request),
+                )
+        return Response(course_profile(course_id=course_id, user_id=cast(int, user.pk)))
+
+
+class ExamExtendApi(APIView):
+    """Course staff add time to every running attempt of the exam at once (an incident), with
+    a reason recorded on each attempt."""
+
+    permission_classes = [IsCourseStaff]
+
+    class InputSerializer(StrictSerializer):
+        minutes = JsonIntegerField(min_value=1, max_value=MAX_ADDED_MINUTES)
+        reason = JsonCharField(max_length=500)
+
+    @extend_schema(
+        operation_id="exam_extend_running",
+        tags=TAGS,
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                name="ExamExtended",
+                fields={"attempt_ids": serializers.ListField(child=serializers.IntegerField())},
+            ),
+            **errors(409),
+        },
+    )
+    def post(self, request: Request, course_id: str, exam_id: int) -> Response:
+        exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attempts = attempts_add_time_for_exam(
+            exam_id=exam.pk, actor_id=user_id_of(request), **serializer.validated_data
+        )
+        return Response({"attempt_ids": [attempt.pk for attempt in attempts]})
