@@ -8,7 +8,17 @@ under a course come before the course itself.
 from django.urls import path, register_converter
 
 from proctoring.core.ids import COURSE_ID_RESERVED_SEGMENTS, is_course_id
-from proctoring.rest.v1 import access, allowances, attempts, courses, exams, users, webhooks
+from proctoring.rest.v1 import (
+    access,
+    access_questions,
+    access_windows,
+    allowances,
+    attempts,
+    courses,
+    exams,
+    users,
+    webhooks,
+)
 
 
 class IdConverter:
@@ -120,19 +130,19 @@ urlpatterns = [
     ),
     path(
         "attempts/<id:attempt_id>/unlock-session",
-        access.SessionUnlockApi.as_view(),
+        access_windows.SessionUnlockApi.as_view(),
         name="attempt-session-unlock",
     ),
     # Access rules (issue 15): the learner's side.
     path("exams/<id:exam_id>/seb-config", access.SebConfigApi.as_view(), name="exam-seb-config"),
     path(
         "exams/<id:exam_id>/content-access",
-        access.ContentAccessApi.as_view(),
+        access_questions.ContentAccessApi.as_view(),
         name="exam-content-access",
     ),
     path(
         "exams/<id:exam_id>/learner-settings",
-        access.LearnerSettingsApi.as_view(),
+        access_questions.LearnerSettingsApi.as_view(),
         name="exam-learner-settings",
     ),
     # Users: retirement of personal data (platforms).
@@ -186,36 +196,54 @@ urlpatterns = [
         )
         for key, view in allowances.ALLOWANCE_DETAIL_VIEWS.items()
     ),
-    # Access rules (issue 15): course staff's side.
-    path(f"{C}/exams/summary", access.CourseSummaryApi.as_view(), name="course-exam-summary"),
-    path(f"{C}/exams/register", access.ExamRegistrationApi.as_view(), name="exam-register"),
-    path(f"{C}/exams/<id:exam_id>/extend", access.ExamExtendApi.as_view(), name="exam-extend"),
+    # Access rules (issue 15): course staff's and the platform's side.
+    path(
+        f"{C}/exams/summary",
+        access_questions.CourseSummaryApi.as_view(),
+        name="course-exam-summary",
+    ),
+    path(
+        f"{C}/exams/register", access_questions.ExamRegistrationApi.as_view(), name="exam-register"
+    ),
+    path(
+        f"{C}/exams/<id:exam_id>/extend",
+        access_questions.ExamExtendApi.as_view(),
+        name="exam-extend",
+    ),
     path(f"{C}/exams/<id:exam_id>/access", access.ExamRulesApi.as_view(), name="exam-access"),
     path(
         f"{C}/exams/<id:exam_id>/windows/learners/<name:username>",
-        access.LearnerWindowApi.as_view(),
+        access_windows.LearnerWindowApi.as_view(),
         name="learner-window",
     ),
     path(
         f"{C}/exams/<id:exam_id>/windows/groups/<name:group>",
-        access.GroupWindowApi.as_view(),
+        access_windows.GroupWindowApi.as_view(),
         name="group-window",
     ),
-    path(f"{C}/exams/<id:exam_id>/release", access.ExamReleaseApi.as_view(), name="exam-release"),
-    path(f"{C}/exams/<id:exam_id>/gate-log", access.GateLogApi.as_view(), name="exam-gate-log"),
+    path(
+        f"{C}/exams/<id:exam_id>/release",
+        access_windows.ExamReleaseApi.as_view(),
+        name="exam-release",
+    ),
+    path(
+        f"{C}/exams/<id:exam_id>/gate-log",
+        access_windows.GateLogApi.as_view(),
+        name="exam-gate-log",
+    ),
     path(
         f"{C}/allowances/learners/<name:username>",
-        access.LearnerAccommodationsApi.as_view(),
+        access_questions.LearnerAccommodationsApi.as_view(),
         name="learner-accommodations",
     ),
     path(
         f"{C}/allowances/profiles/<name:username>",
-        access.CourseProfileApi.as_view(),
+        access_questions.CourseProfileApi.as_view(),
         name="course-profile",
     ),
     path(
         f"{C}/allowances/groups/<name:group>",
-        access.GroupMembersApi.as_view(),
+        access_windows.GroupMembersApi.as_view(),
         name="group-members",
     ),
     path(f"{C}/allowances", allowances.AllowanceListApi.as_view(), name="allowance-list"),
