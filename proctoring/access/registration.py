@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import transaction
 
+from proctoring.access.windows import window_check
 from proctoring.courses.models import Course
 from proctoring.courses.services import course_get_or_create
 from proctoring.exams.models import Exam
@@ -93,7 +94,12 @@ def course_exams_register(*, course_id: str, specs: Sequence[ExamSpec]) -> Regis
     with transaction.atomic():
         # One registration of the course at a time: the next one reads this one's exams.
         Course.objects.select_for_update().filter(course_id=course_id).values_list("id").first()
-        existing = {exam.content_id: exam for exam in Exam.objects.filter(course_id=course_id)}
+        existing = {
+            exam.content_id: exam
+            for exam in Exam.objects.filter(course_id=course_id).select_related("access_rules")
+        }
+        for spec in specs:
+            _check_window(spec, existing.get(spec.content_id))
         for spec in specs:
             _register_one(course_id, spec, existing.get(spec.content_id), result)
         listed = set(content_ids)
@@ -109,6 +115,13 @@ def course_exams_register(*, course_id: str, specs: Sequence[ExamSpec]) -> Regis
         len(result.deactivated),
     )
     return result
+
+
+def _check_window(spec: ExamSpec, exam: Exam | None) -> None:
+    """A new due date must stay after the exam's opening time (``InvalidWindow``)."""
+    rules = getattr(exam, "access_rules", None) if exam is not None else None
+    if rules is not None and spec.due_date is not None:
+        window_check(opens_at=rules.opens_at, due_at=spec.due_date)
 
 
 def _register_one(course_id: str, spec: ExamSpec, exam: Exam | None, result: Registration) -> None:
