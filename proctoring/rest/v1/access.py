@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -209,6 +209,21 @@ class ExamRulesApi(APIView):
         operation_id="exam_access_rules_update",
         tags=TAGS,
         request=RulesInput,
+        examples=[
+            OpenApiExample(
+                "A room exam",
+                request_only=True,
+                value={
+                    "opens_at": "2030-06-01T09:00:00+02:00",
+                    "access_code": "blue-falcon-42",
+                    "requires_release": True,
+                    "allowed_ip_ranges": ["192.0.2.0/24"],
+                    "max_attempts": 2,
+                    "retake_policy": "highest",
+                    "escalation_email": "proctoring@example.org",
+                },
+            )
+        ],
         responses={200: RulesOutput, **errors()},
     )
     def patch(self, request: Request, course_id: str, exam_id: int) -> Response:

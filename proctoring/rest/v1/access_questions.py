@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any, cast
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -261,6 +261,34 @@ class ExamRegistrationApi(APIView):
         operation_id="course_exams_register",
         tags=TAGS,
         request=InputSerializer,
+        examples=[
+            OpenApiExample(
+                "Two exams",
+                request_only=True,
+                value={
+                    "exams": [
+                        {"content_id": "midterm", "exam_name": "Midterm", "time_limit_mins": 60},
+                        {
+                            "content_id": "final",
+                            "exam_name": "Final",
+                            "time_limit_mins": 120,
+                            "due_date": "2030-07-01T15:00:00Z",
+                        },
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "What changed",
+                response_only=True,
+                value={
+                    "created": ["final"],
+                    "updated": [],
+                    "deactivated": ["quiz-1"],
+                    "unchanged": ["midterm"],
+                    "exam_ids": {"midterm": 12, "final": 13},
+                },
+            ),
+        ],
         responses={200: RegistrationOutput, **errors()},
     )
     def post(self, request: Request, course_id: str) -> Response:

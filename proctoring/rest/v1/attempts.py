@@ -138,7 +138,7 @@ class AttemptCreateApi(APIView):
     @extend_schema(
         operation_id="attempt_create",
         request=InputSerializer,
-        responses={201: AttemptOutput, **errors(404, 409)},
+        responses={201: AttemptOutput, **errors(404, 409, 429)},
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -195,6 +195,7 @@ class StartInput(StrictSerializer):
 
 def _action_view(action: str, summary: str) -> type[APIView]:
     """One view per learner action on its own attempt."""
+    codes = (404, 409, 429) if action == "start" else (404, 409)  # 429: wrong access codes
 
     class AttemptActionApi(APIView):
         permission_classes = [IsLearner]
@@ -203,7 +204,7 @@ def _action_view(action: str, summary: str) -> type[APIView]:
             operation_id=f"attempt_{action}",
             summary=summary,
             request=StartInput if action == "start" else None,
-            responses={200: AttemptOutput, **errors(404, 409)},
+            responses={200: AttemptOutput, **errors(*codes)},
         )
         def post(self, request: Request, attempt_id: int) -> Response:
             # The exam's gates for a start, its browser session for the rest (access rules).
