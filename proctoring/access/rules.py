@@ -18,6 +18,7 @@ from proctoring.access.models import (
     ContentAfterSubmission,
     ExamRelease,
     ExamRules,
+    GateLog,
     RetakePolicy,
 )
 from proctoring.access.windows import window_check
@@ -169,3 +170,8 @@ def attempt_session_unlock(*, attempt_id: int, actor_id: int | None) -> bool:
     deleted, _ = AttemptSession.objects.filter(attempt_id=attempt_id).delete()
     log.info("Browser session of attempt %s unlocked by %s", attempt_id, actor_id)
     return bool(deleted)
+
+
+def gate_logs_forget(user_id: int) -> None:
+    """A retired learner's passes at the gates keep their outcome, not their address."""
+    GateLog.objects.filter(user_id=user_id).update(ip=None)

@@ -115,3 +115,18 @@ def test_learner_settings_take_two_statements(exam, learner):
     with CaptureQueriesContext(connection) as queries:
         assert learner_settings(exam=exam, user_id=learner.pk)["rules_text"] == "Open book."
     assert len(queries.captured_queries) == 2
+
+
+@pytest.mark.django_db
+def test_retiring_a_learner_forgets_the_addresses_of_its_gate_passes(exam, learner):
+    from proctoring.access.gates import access_check_start
+    from proctoring.access.models import GateLog
+    from proctoring.accounts.retirement import user_retire
+
+    exam_rules_set(exam=exam, changes={"allowed_ip_ranges": ["10.0.0.0/8"]})
+    with pytest.raises(Exception, match="network"):
+        access_check_start(exam=exam, user_id=learner.pk, facts=AccessFacts(ip="192.0.2.7"))
+    assert GateLog.objects.get().ip == "192.0.2.7"
+    user_retire(username=learner.username)
+    log = GateLog.objects.get()
+    assert (log.ip, log.outcome) == (None, "ip_not_allowed")
