@@ -186,9 +186,16 @@ class InvalidAccessRules(ProctoringError):
 
 
 class InvalidWindow(ProctoringError):
-    http_status = 400
+    # A 409: the ends conflict with each other or with the exam's own (its schema cannot say).
+    http_status = 409
     code = "invalid_window"
     default_message = "An exam window must open before it closes."
+
+
+class ExamListedTwice(ProctoringError):
+    http_status = 409
+    code = "exam_listed_twice"
+    default_message = "Each content_id is listed once in a course's registration."
 
 
 class WindowOverlap(ProctoringError):

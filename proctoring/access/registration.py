@@ -25,7 +25,7 @@ from proctoring.courses.models import Course
 from proctoring.courses.services import course_get_or_create
 from proctoring.exams.models import Exam
 from proctoring.exams.services import exam_create, exam_update
-from proctoring.exceptions import InvalidExamData
+from proctoring.exceptions import ExamListedTwice, InvalidExamData
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def course_exams_register(*, course_id: str, specs: Sequence[ExamSpec]) -> Regis
     """Make the course's active exams exactly ``specs``; answer what changed."""
     content_ids = [spec.content_id for spec in specs]
     if len(set(content_ids)) != len(content_ids):
-        raise InvalidExamData("Each content_id is listed once.")
+        raise ExamListedTwice()
     if len(specs) > MAX_EXAMS:
         raise InvalidExamData(f"A course registers at most {MAX_EXAMS} exams at once.")
     course_get_or_create(course_id=course_id)

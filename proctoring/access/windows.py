@@ -27,7 +27,12 @@ from proctoring.allowances.models import Allowance, GroupAllowance, GroupMember
 from proctoring.allowances.services import allowance_grant, allowance_revoke
 from proctoring.attempts import time_math
 from proctoring.exams.models import Exam
-from proctoring.exceptions import AllowanceNotFound, InvalidWindow, WindowOverlap
+from proctoring.exceptions import (
+    AllowanceNotFound,
+    InvalidAccessRules,
+    InvalidWindow,
+    WindowOverlap,
+)
 
 OPENS_AT = Allowance.Key.OPENS_AT
 DUE = Allowance.Key.DUE_DATE_EXTENSION
@@ -74,16 +79,28 @@ def learner_window(
 
 
 def window_check(*, opens_at: datetime | None, due_at: datetime | None) -> None:
-    """``InvalidWindow`` for a window that does not open before it closes, or whose times
-    have no zone."""
-    for moment in (opens_at, due_at):
-        if moment is not None and moment.tzinfo is None:
-            raise InvalidWindow("A window's times need their time zone (ISO 8601 with offset).")
+    """``InvalidWindow`` for a window that does not open before it closes."""
+    opens_at, due_at = _in_utc(opens_at), _in_utc(due_at)
     if opens_at is not None and due_at is not None and opens_at >= due_at:
         raise InvalidWindow(
-            f"The window would open at {opens_at.astimezone(UTC).isoformat()} and close at "
-            f"{due_at.astimezone(UTC).isoformat()}: it must open before it closes."
+            f"The window would open at {opens_at.isoformat()} and close at "
+            f"{due_at.isoformat()}: it must open before it closes."
         )
+
+
+def _in_utc(moment: datetime | None) -> datetime | None:
+    """The time in UTC; ``InvalidAccessRules`` without a zone or without a UTC equivalent
+    (9999-12-31T23:59:59-14:00 would fall in the year 10000)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise InvalidAccessRules("A window's times need their time zone (ISO 8601 with offset).")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidAccessRules(
+            "A window's times must fall within the years 1 to 9999 once written in UTC."
+        ) from None
 
 
 def _text(moment: datetime | None) -> str | None:
@@ -177,5 +194,5 @@ def group_members_set_checked(*, course_id: str, group: str, usernames: list[str
         get_user_model().objects.filter(username__in=usernames).values_list("pk", flat=True)
     )
     with transaction.atomic():
-        windows_check_members(course_id=course_id, group=group.strip(), user_ids=user_ids)
+        windows_check_members(course_id=course_id, group=group, user_ids=user_ids)
         return group_members_set(course_id=course_id, group=group, usernames=usernames)

@@ -32,8 +32,7 @@ MAX_GROUP_SIZE = 5_000
 
 
 def group_name_clean(group: str) -> str:
-    group = group.strip()
-    if not group or len(group) > MAX_GROUP_NAME:
+    if not group or len(group) > MAX_GROUP_NAME or "\x00" in group:
         raise InvalidAllowance(f"A group's name is 1 to {MAX_GROUP_NAME} characters.")
     return group
 

@@ -16,7 +16,7 @@ from proctoring.access.registration import ExamSpec, course_exams_register
 from proctoring.access.rules import exam_rules_set
 from proctoring.access.windows import Window, learner_window, window_check
 from proctoring.attempts.services import attempt_create
-from proctoring.exceptions import InvalidWindow, SessionLocked
+from proctoring.exceptions import InvalidAccessRules, InvalidWindow, SessionLocked
 from proctoring.rest.v1.access import client_ip
 
 OPENS = datetime(2030, 3, 30, 9, 0, tzinfo=UTC)
@@ -56,8 +56,12 @@ def test_learner_values_override_the_exams_window(exam):
 def test_an_inverted_or_zoneless_window_is_refused():
     with pytest.raises(InvalidWindow):
         window_check(opens_at=DUE, due_at=DUE)
-    with pytest.raises(InvalidWindow):
+    with pytest.raises(InvalidAccessRules):
         window_check(opens_at=datetime(2030, 1, 1), due_at=None)
+    with pytest.raises(InvalidAccessRules):
+        window_check(
+            opens_at=None, due_at=datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=14)))
+        )
     window_check(opens_at=DUE - SECOND, due_at=DUE)
 
 

@@ -85,8 +85,8 @@ def test_a_bad_list_changes_nothing(world):
     platform = client_for(world, "service")
     twice = _listed({"content_id": "midterm", "exam_name": "Again", "time_limit_mins": 5})
     response = platform.post(REGISTER, {"exams": twice}, format="json")
-    assert response.status_code == 400
-    assert response.json()["code"] == "invalid_exam"
+    assert response.status_code == 409
+    assert response.json()["code"] == "exam_listed_twice"
     bad = platform.post(REGISTER, {"exams": [{"content_id": "x"}]}, format="json")
     assert bad.status_code == 400
     assert Exam.objects.filter(course_id=COURSE_ID).count() == 1

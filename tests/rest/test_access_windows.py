@@ -160,7 +160,7 @@ def test_an_inverted_window_is_refused_at_every_level(world, clock):
     _open_exam(world)
     staff = client_for(world, "staff")
     inverted = _rules(world, opens_at=DUE.isoformat())
-    assert inverted.status_code == 400
+    assert inverted.status_code == 409
     assert inverted.json()["code"] == "invalid_window"
     learner = f"/api/v1/courses/{COURSE_ID}/exams/{world.exam.pk}/windows/learners/alice"
     response = staff.put(
@@ -172,7 +172,7 @@ def test_an_inverted_window_is_refused_at_every_level(world, clock):
     assert late_open.json()["code"] == "invalid_window"
     _group(world, "room", "alice")
     group = _group_window(world, "room", opens_at=DUE.isoformat(), due_at=DUE.isoformat())
-    assert group.status_code == 400
+    assert group.status_code == 409
     assert group.json()["code"] == "invalid_window"
 
 

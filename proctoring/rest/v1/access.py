@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -29,6 +30,7 @@ from proctoring.access.gates import (
 )
 from proctoring.access.models import ContentAfterSubmission, ExamRules, RetakePolicy
 from proctoring.access.rules import (
+    EMAIL_PATTERN,
     RULE_FIELDS,
     exam_rules_of,
     exam_rules_set,
@@ -156,23 +158,55 @@ class RulesOutput(serializers.Serializer[ExamRules]):
         return bool(rules.seb_config_file)
 
 
+HEX_KEY = r"^[0-9a-fA-F]{64}\Z"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?"
+_H = "[0-9a-fA-F]{1,4}"
+_IPV6 = (
+    f"(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,7}}:|(?:{_H}:){{1,6}}:{_H}"
+    f"|(?:{_H}:){{1,5}}(?::{_H}){{1,2}}|(?:{_H}:){{1,4}}(?::{_H}){{1,3}}"
+    f"|(?:{_H}:){{1,3}}(?::{_H}){{1,4}}|(?:{_H}:){{1,2}}(?::{_H}){{1,5}}"
+    f"|{_H}:(?::{_H}){{1,6}}|:(?:(?::{_H}){{1,7}}|:))"
+    "(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?"
+)
+# The networks the rules take, as their schema says: IPv4 or IPv6, with or without a prefix.
+NETWORK = rf"^(?:{_IPV4}|{_IPV6})\Z"
+
+
 class _Link(serializers.Serializer[Any]):
     title = JsonCharField(max_length=200)
-    url = serializers.URLField(max_length=500)
+    url = JsonCharField(
+        max_length=500, validators=[RegexValidator(r"^https?://[!-~]+\Z", "An http(s) URL.")]
+    )
 
 
 class RulesInput(StrictSerializer):
     """Every field optional: what is sent changes; ``access_code: null`` removes the code."""
 
     opens_at = serializers.DateTimeField(allow_null=True, required=False)
-    access_code = JsonCharField(allow_null=True, required=False, min_length=4, max_length=128)
+    access_code = JsonCharField(
+        allow_null=True, required=False, min_length=4, max_length=128, trim_whitespace=False
+    )
     requires_release = JsonBooleanField(required=False)
     allowed_ip_ranges = serializers.ListField(
-        child=JsonCharField(max_length=64), max_length=100, required=False
+        child=JsonCharField(
+            max_length=64, validators=[RegexValidator(NETWORK, "An IPv4 or IPv6 network.")]
+        ),
+        max_length=100,
+        required=False,
     )
-    seb_config_key = JsonCharField(allow_blank=True, max_length=64, required=False)
+    seb_config_key = JsonCharField(
+        allow_blank=True,
+        max_length=64,
+        required=False,
+        validators=[RegexValidator(HEX_KEY, "64 hexadecimal digits.")],
+    )
     seb_browser_exam_keys = serializers.ListField(
-        child=JsonCharField(max_length=64), max_length=20, required=False
+        child=JsonCharField(
+            max_length=64, validators=[RegexValidator(HEX_KEY, "64 hexadecimal digits.")]
+        ),
+        max_length=20,
+        required=False,
     )
     seb_config_file = JsonCharField(allow_blank=True, max_length=200_000, required=False)
     max_attempts = JsonIntegerField(allow_null=True, min_value=1, max_value=1000, required=False)
@@ -185,7 +219,12 @@ class RulesInput(StrictSerializer):
     contacts = serializers.ListField(
         child=JsonCharField(max_length=300), max_length=20, required=False
     )
-    escalation_email = serializers.EmailField(allow_blank=True, required=False)
+    escalation_email = JsonCharField(
+        allow_blank=True,
+        max_length=254,
+        required=False,
+        validators=[RegexValidator(EMAIL_PATTERN, "An email address.")],
+    )
     support_links = serializers.ListField(child=_Link(), max_length=20, required=False)
 
 
@@ -224,7 +263,7 @@ class ExamRulesApi(APIView):
                 },
             )
         ],
-        responses={200: RulesOutput, **errors()},
+        responses={200: RulesOutput, **errors(409)},
     )
     def patch(self, request: Request, course_id: str, exam_id: int) -> Response:
         exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)

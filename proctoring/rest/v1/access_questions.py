@@ -25,6 +25,7 @@ from proctoring.access.questions import (
 from proctoring.access.registration import MAX_EXAMS, ExamSpec, course_exams_register
 from proctoring.accounts.selectors import user_get_by_username
 from proctoring.allowances.levels import course_allowance_set, course_profile
+from proctoring.allowances.models import Allowance
 from proctoring.attempts.time_changes import MAX_ADDED_MINUTES, attempts_add_time_for_exam
 from proctoring.courses.selectors import course_role_is_member
 from proctoring.exams.selectors import exam_get, exam_get_in_course
@@ -37,6 +38,7 @@ from proctoring.rest.permissions import (
 )
 from proctoring.rest.schema import errors
 from proctoring.rest.v1.access import TAGS
+from proctoring.rest.v1.allowance_values import value_field
 from proctoring.rest.v1.common import (
     JsonBooleanField,
     JsonCharField,
@@ -289,7 +291,7 @@ class ExamRegistrationApi(APIView):
                 },
             ),
         ],
-        responses={200: RegistrationOutput, **errors()},
+        responses={200: RegistrationOutput, **errors(409)},
     )
     def post(self, request: Request, course_id: str) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -307,9 +309,15 @@ class CourseProfileApi(APIView):
     class InputSerializer(StrictSerializer):
         """Each key sent is set (a string, in the allowance's own form) or removed (null)."""
 
-        additional_time_granted = JsonCharField(required=False, allow_null=True, max_length=10)
-        time_multiplier = JsonCharField(required=False, allow_null=True, max_length=20)
-        due_date_extension = JsonCharField(required=False, allow_null=True, max_length=64)
+        additional_time_granted = value_field(
+            Allowance.Key.ADDITIONAL_TIME, required=False, allow_null=True
+        )
+        time_multiplier = value_field(
+            Allowance.Key.TIME_MULTIPLIER, required=False, allow_null=True
+        )
+        due_date_extension = value_field(
+            Allowance.Key.DUE_DATE_EXTENSION, required=False, allow_null=True
+        )
 
     @extend_schema(
         operation_id="course_profile_set",

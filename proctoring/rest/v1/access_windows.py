@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +26,10 @@ from proctoring.access.windows import (
 from proctoring.accounts.selectors import user_get_by_username
 from proctoring.attempts.selectors import attempt_get_by_id
 from proctoring.exams.selectors import exam_get_in_course
-from proctoring.exceptions import ProctoredExamNotFoundException
+from proctoring.exceptions import (
+    ProctoredExamNotFoundException,
+    StudentExamAttemptDoesNotExistsException,
+)
 from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import (
     IsCourseStaff,
@@ -40,6 +43,15 @@ from proctoring.rest.v1.common import (
     StrictSerializer,
     user_id_of,
 )
+
+GROUP_PARAMETER = OpenApiParameter(
+    "group",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^[^/\x00]{1,100}$",
+    description="The group's name (a room, a cohort), 1 to 100 characters.",
+)
+
 
 # Staff: windows, groups, releases, the gate log, sessions.
 
@@ -110,6 +122,7 @@ class GroupWindowApi(APIView):
 
     @extend_schema(
         operation_id="group_window_set",
+        parameters=[GROUP_PARAMETER],
         tags=TAGS,
         request=WindowInput,
         responses={200: WindowOutput, **errors(409)},
@@ -128,7 +141,10 @@ class GroupWindowApi(APIView):
         return Response(serializer.data)
 
     @extend_schema(
-        operation_id="group_window_remove", tags=TAGS, responses={204: None, **errors(409)}
+        operation_id="group_window_remove",
+        parameters=[GROUP_PARAMETER],
+        tags=TAGS,
+        responses={204: None, **errors(409)},
     )
     def delete(self, request: Request, course_id: str, exam_id: int, group: str) -> Response:
         exam = exam_get_in_course(course_id=course_id, exam_id=exam_id)
@@ -155,6 +171,7 @@ class GroupMembersApi(APIView):
 
     @extend_schema(
         operation_id="group_members_set",
+        parameters=[GROUP_PARAMETER],
         tags=TAGS,
         request=InputSerializer,
         responses={
@@ -279,7 +296,9 @@ class SessionUnlockApi(APIView):
     def post(self, request: Request, attempt_id: int) -> Response:
         attempt = attempt_get_by_id(attempt_id=attempt_id)
         if attempt is None:
-            raise ProctoredExamNotFoundException(f"There is no attempt with id {attempt_id}.")
+            raise StudentExamAttemptDoesNotExistsException(
+                f"There is no attempt with id {attempt_id}."
+            )
         check_attempt_staff(request, attempt)
         bound = attempt_session_unlock(attempt_id=attempt_id, actor_id=user_id_of(request))
         return Response({"was_bound": bound})

@@ -73,8 +73,8 @@ class _DueDateValueField(JsonCharField):
         return value
 
 
-def value_field(key: str) -> serializers.Field[Any, Any, Any, Any]:
-    """The ``value`` field of an allowance of this key."""
+def value_field(key: str, **extra: Any) -> serializers.Field[Any, Any, Any, Any]:
+    """The ``value`` field of an allowance of this key (``extra``: more field arguments)."""
     validator = RegexValidator(PATTERNS[key], MESSAGES[key])
     if key in (Key.DUE_DATE_EXTENSION, Key.OPENS_AT):
         return _DueDateValueField(
@@ -83,9 +83,14 @@ def value_field(key: str) -> serializers.Field[Any, Any, Any, Any]:
             trim_whitespace=False,
             validators=[validator],
             help_text=MESSAGES[key],
+            **extra,
         )
     return JsonCharField(
-        max_length=255, trim_whitespace=False, validators=[validator], help_text=MESSAGES[key]
+        max_length=255,
+        trim_whitespace=False,
+        validators=[validator],
+        help_text=MESSAGES[key],
+        **extra,
     )
 
 
