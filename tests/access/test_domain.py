@@ -134,3 +134,21 @@ def test_retiring_a_learner_forgets_the_addresses_of_its_gate_passes(exam, learn
     user_retire(username=learner.username)
     log = GateLog.objects.get()
     assert (log.ip, log.outcome) == (None, "ip_not_allowed")
+
+
+@pytest.mark.django_db
+def test_the_rules_service_checks_what_the_python_api_sends(exam):
+    from proctoring.exceptions import InvalidAccessRules
+
+    for changes in (
+        {"allowed_ip_ranges": ["10.0.0.300/8"]},
+        {"seb_browser_exam_keys": ["xyz"]},
+        {"escalation_email": "nobody"},
+        {"max_attempts": 0},
+        {"retake_policy": "sometimes"},
+        {"surprise": 1},
+    ):
+        with pytest.raises(InvalidAccessRules):
+            exam_rules_set(exam=exam, changes=changes)
+    rules = exam_rules_set(exam=exam, changes={"allowed_ip_ranges": ["10.1.2.3/8"]})
+    assert rules.allowed_ip_ranges == ["10.0.0.0/8"]

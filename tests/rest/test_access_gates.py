@@ -161,8 +161,10 @@ def test_bad_rules_are_refused(world):
     staff = client_for(world, "staff")
     path = f"/api/v1/courses/{COURSE_ID}/exams/{world.exam.pk}/access"
     for body, code in [
-        ({"allowed_ip_ranges": ["10.0.0.300/8"]}, "invalid_access_rules"),
-        ({"seb_config_key": "xyz"}, "invalid_access_rules"),
+        ({"allowed_ip_ranges": ["10.0.0.300/8"]}, "invalid"),
+        ({"seb_config_key": "xyz"}, "invalid"),
+        ({"escalation_email": "not-an-address"}, "invalid"),
+        ({"support_links": [{"title": "Help", "url": "ftp://x"}]}, "invalid"),
         ({"max_attempts": 0}, "invalid"),
         ({"retake_policy": "sometimes"}, "invalid"),
         ({"access_code": "abc"}, "invalid"),
