@@ -238,3 +238,92 @@ class ReasonRequired(ProctoringError):
     http_status = 400
     code = "reason_required"
     default_message = "This change needs a reason, kept in the attempt's history."
+
+
+# Access rules (proctoring/access): each refusal at an exam's gates has its own code and a
+# message meant for the learner.
+
+
+class InvalidAccessRules(ProctoringError):
+    http_status = 400
+    code = "invalid_access_rules"
+    default_message = "The exam's access rules are not valid."
+
+
+class InvalidWindow(ProctoringError):
+    # A 409: the ends conflict with each other or with the exam's own (its schema cannot say).
+    http_status = 409
+    code = "invalid_window"
+    default_message = "An exam window must open before it closes."
+
+
+class ExamListedTwice(ProctoringError):
+    http_status = 409
+    code = "exam_listed_twice"
+    default_message = "Each content_id is listed once in a course's registration."
+
+
+class WindowOverlap(ProctoringError):
+    http_status = 409
+    code = "window_overlap"
+    default_message = "A learner would have two group windows on the same exam."
+
+
+class ExamNotOpen(ProctoringError):
+    http_status = 409
+    code = "exam_not_open"
+    default_message = "This exam is not open yet."
+
+
+class ExamNotReleased(ProctoringError):
+    http_status = 409
+    code = "exam_not_released"
+    default_message = "Please wait: your proctor has not released this exam yet."
+
+
+class AccessCodeRequired(ProctoringError):
+    http_status = 403
+    code = "access_code_required"
+    default_message = "This exam needs an access code: ask your proctor for it."
+
+
+class AccessCodeInvalid(ProctoringError):
+    http_status = 403
+    code = "access_code_invalid"
+    default_message = "This access code is not the exam's. Check it and try again."
+
+
+class AccessCodeRateLimited(ProctoringError):
+    http_status = 429
+    code = "access_code_rate_limited"
+    default_message = "Too many wrong access codes: wait a few minutes before trying again."
+
+
+class IpNotAllowed(ProctoringError):
+    http_status = 403
+    code = "ip_not_allowed"
+    default_message = "This exam can only be taken from the exam room's network."
+
+
+class SafeExamBrowserRequired(ProctoringError):
+    http_status = 403
+    code = "seb_required"
+    default_message = (
+        "This exam must be taken in Safe Exam Browser with the exam's configuration: "
+        "download it from the exam page and open the exam with it."
+    )
+
+
+class AttemptLimitReached(ProctoringError):
+    http_status = 409
+    code = "attempt_limit_reached"
+    default_message = "You have used every attempt this exam allows."
+
+
+class SessionLocked(ProctoringError):
+    http_status = 409
+    code = "session_locked"
+    default_message = (
+        "This attempt is open in another browser. Continue there, or ask your proctor to "
+        "unlock it for this device."
+    )

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "proctoring.exams",
     "proctoring.attempts",
     "proctoring.allowances",
+    "proctoring.access",
     "proctoring.credit",
     "proctoring.accounts",
     "proctoring.reviews",
@@ -293,6 +294,9 @@ CSRF_COOKIE_SECURE = PROCTORING_HTTPS
 # header from clients (gunicorn's forwarded_allow_ips does the same for `proctoring serve`).
 if env_bool("PROCTORING_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the service append to X-Forwarded-For: an exam's allowed IP
+# ranges check the address that many hops from the right (0: the connection's own address).
+PROCTORING_TRUSTED_PROXY_COUNT = env_int("PROCTORING_TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # Personal data: learners whose attempts are all completed and older than this many days are
 # retired by `proctoring anonymize_attempts` (0: keep them; the command then needs --days).

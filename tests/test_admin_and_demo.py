@@ -30,6 +30,9 @@ ADMIN_LISTS = [
     "admin:outbox_delivery_changelist",
     "admin:providers_providerevent_changelist",
     "admin:providers_callbackmessage_changelist",
+    "admin:access_examrules_changelist",
+    "admin:access_examrelease_changelist",
+    "admin:access_gatelog_changelist",
 ]
 
 
@@ -48,6 +51,17 @@ def make_attempts(count):
         api.create_exam_attempt(exam.pk, user.pk, taking_as_proctored=True)
         api.update_attempt_status(exam.pk, user.pk, "started")
         api.update_attempt_status(exam.pk, user.pk, "submitted")
+        _access_rows(exam, user)
+
+
+def _access_rows(exam, user):
+    """An exam's rules, a release and a gate pass, for the access rules' admin lists."""
+    from proctoring.access.models import ExamRelease, ExamRules, GateLog
+    from proctoring.core.clock import now
+
+    ExamRules.objects.create(exam=exam, max_attempts=2)
+    ExamRelease.objects.create(exam=exam, group="", released_at=now(), released_by=user)
+    GateLog.objects.create(exam=exam, user=user, outcome="passed", gates=["window"], at=now())
 
 
 def count_queries(client, url):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,6 +28,16 @@ from proctoring.core.clock import now
 from proctoring.exceptions import UserNotFoundException
 
 RETIRED_PREFIX = "retired_user_"
+
+# What apps above this one keep of a user that retirement must remove too (the access rules'
+# gate log keeps addresses): each is called with the user's id inside the retirement's
+# transaction. They register themselves when the apps are ready, so this app imports none.
+_listeners: list[Callable[[int], None]] = []
+
+
+def retirement_listener_add(forget: Callable[[int], None]) -> None:
+    if forget not in _listeners:
+        _listeners.append(forget)
 
 
 @dataclass(frozen=True)
@@ -83,4 +94,6 @@ def user_retire(*, username: str) -> Retirement:
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(user_model), object_id=str(user.pk)
         ).update(object_repr=new_username)
+        for forget in _listeners:
+            forget(user.pk)
     return Retirement(user.pk, new_username, False, identities, keys)

@@ -1,17 +1,64 @@
-"""Reads of allowances (the time they give is computed in proctoring/attempts/budget.py)."""
+"""Reads of allowances (the time they give is computed in proctoring/attempts/time_math.py).
+
+A learner's value of a key on an exam is the narrowest one given: the learner's own on the
+exam, else the one of a group the learner belongs to, else the learner's course profile.
+``allowance_value_expression`` states that once, as SQL, for every reader: the locks of the
+attempts, the expiry job and the reads below.
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
 
-from proctoring.allowances.models import Allowance
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from proctoring.allowances.models import Allowance, CourseAllowance, GroupAllowance
+from proctoring.exams.models import Exam
+
+
+def allowance_value_expression(key: str, *, exam: Any, user: Any, course: Any) -> Coalesce:
+    """The learner's value of ``key`` on the exam (or NULL), for a query whose rows give the
+    exam id, the user id and the course id (``OuterRef``s or ``F``s)."""
+    own = Allowance.objects.filter(exam_id=exam, user_id=user, key=key).values("value")[:1]
+    # The member row of the group is joined, not sub-selected: a nested sub-select would
+    # read its outer references from the wrong query.
+    of_group = (
+        GroupAllowance.objects.filter(
+            exam_id=exam,
+            key=key,
+            exam__course__group_members__user_id=user,
+            exam__course__group_members__group=F("group"),
+        )
+        .order_by("group")
+        .values("value")[:1]
+    )
+    profile = CourseAllowance.objects.filter(course_id=course, user_id=user, key=key).values(
+        "value"
+    )[:1]
+    return Coalesce(Subquery(own), Subquery(of_group), Subquery(profile))
 
 
 def allowance_values(*, exam_id: int, user_id: int) -> dict[str, str]:
-    """The learner's allowances on the exam, as {key: value}."""
-    return dict(
-        Allowance.objects.filter(exam_id=exam_id, user_id=user_id).values_list("key", "value")
+    """The learner's allowances on the exam, as {key: value}: its own, its group's and its
+    course profile's, the narrowest first (one statement)."""
+    row = (
+        Exam.objects.filter(pk=exam_id)
+        .annotate(
+            **{
+                f"value_{key}": allowance_value_expression(
+                    key, exam=OuterRef("pk"), user=user_id, course=OuterRef("course_id")
+                )
+                for key in Allowance.Key.values
+            }
+        )
+        .values(*(f"value_{key}" for key in Allowance.Key.values))
+        .first()
     )
+    if row is None:
+        return {}
+    values = {key: row[f"value_{key}"] for key in Allowance.Key.values}
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def allowance_list(

@@ -25,23 +25,24 @@ MAX_TIME_MULTIPLIER = 10.0
 MAX_BULK_ITEMS = 5_000
 
 
-def _due_date_clean(value: str) -> str:
-    """An extended due date: an ISO 8601 date and time with its zone, that has a UTC
-    equivalent (9999-12-31T23:59:59-14:00 would fall in the year 10000), written in UTC."""
+def _due_date_clean(value: str, key: str = "due_date_extension") -> str:
+    """An extended due date or an own opening time: an ISO 8601 date and time with its zone,
+    that has a UTC equivalent (9999-12-31T23:59:59-14:00 would fall in the year 10000),
+    written in UTC."""
     try:
         due = datetime.fromisoformat(value)
     except ValueError:
         due = None
     if due is None or due.tzinfo is None:
         raise InvalidAllowance(
-            "due_date_extension must be an ISO 8601 date and time with its time zone, "
+            f"{key} must be an ISO 8601 date and time with its time zone, "
             "e.g. 2030-06-30T23:59:00+00:00."
         )
     try:
         return due.astimezone(UTC).isoformat()
     except OverflowError:
         raise InvalidAllowance(
-            "due_date_extension must fall within the years 1 to 9999 once written in UTC."
+            f"{key} must fall within the years 1 to 9999 once written in UTC."
         ) from None
 
 
@@ -67,8 +68,8 @@ def allowance_value_clean(*, key: str, value: str) -> str:
                 f"time_multiplier must be a number from 1 to {MAX_TIME_MULTIPLIER:g}."
             )
         return f"{multiplier:g}"
-    if key == Allowance.Key.DUE_DATE_EXTENSION:
-        return _due_date_clean(value)
+    if key in (Allowance.Key.DUE_DATE_EXTENSION, Allowance.Key.OPENS_AT):
+        return _due_date_clean(value, key)
     if not value or len(value) > 255:
         raise InvalidAllowance("review_policy_exception must be a text of 1 to 255 characters.")
     return value

@@ -9,7 +9,10 @@ locked attempt to the one transition. The attempt comes back updated, with exam 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -63,17 +66,31 @@ READY_SOURCES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class AttemptGuard:
+    """An interface's own check of the locked attempt before a learner's action (the
+    access rules' browser session), with what it reads loaded by the locking statement
+    (``annotations``): no statement more, and no import of the interface's app here."""
+
+    annotations: Mapping[str, Any]
+    check: Callable[[Attempt], None]
+
+
 def attempt_lock_current(
     *,
     attempt_id: int,
     cascading: bool = False,
     with_allowances: bool = False,
     owner_id: int | None = None,
+    annotations: Mapping[str, Any] | None = None,
 ) -> Attempt:
     """The attempt, locked, which must exist, belong to ``owner_id`` when one is given, and
     not be archived (checked in that order)."""
     locked = attempt_lock(
-        attempt_id=attempt_id, cascading=cascading, with_allowances=with_allowances
+        attempt_id=attempt_id,
+        cascading=cascading,
+        with_allowances=with_allowances,
+        annotations=annotations,
     )
     if locked is None:
         raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
@@ -138,9 +155,12 @@ def _refuse_past_due(attempt: Attempt, moment: datetime) -> None:
         )
 
 
-def attempt_act(*, attempt_id: int, action: str, actor_id: int) -> Attempt:
+def attempt_act(
+    *, attempt_id: int, action: str, actor_id: int, guard: AttemptGuard | None = None
+) -> Attempt:
     """Apply a learner's action (start, stop, submit, decline, error) to its own attempt: the
-    attempt is read and locked once, and must be the actor's (``AttemptNotOwned``)."""
+    attempt is read and locked once, and must be the actor's (``AttemptNotOwned``); then the
+    ``guard``'s check, if any, may refuse."""
     if action not in LEARNER_ACTIONS:
         raise AttemptActionNotAllowed(f"{action!r} is not an action on an attempt.")
     rule = LEARNER_ACTIONS[action]
@@ -151,7 +171,10 @@ def attempt_act(*, attempt_id: int, action: str, actor_id: int) -> Attempt:
             cascading=statuses.is_a_cascadable_failure(rule.to_status),
             with_allowances=rule.to_status == statuses.AttemptStatus.STARTED,
             owner_id=actor_id,
+            annotations=guard.annotations if guard is not None else None,
         )
+        if guard is not None:
+            guard.check(attempt)
         if rule.to_status == statuses.AttemptStatus.SUBMITTED:
             # Already timed out by its deadline: the answer a late submission gets.
             late = attempt_timed_out_error(attempt=attempt)

@@ -7,13 +7,14 @@ transition needs (exam, course and user) so that no later statement reads them a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
-from proctoring.allowances.models import Allowance
+from proctoring.allowances.selectors import allowance_value_expression
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import NOT_STARTED, RUNNING_STATUSES
 from proctoring.attempts.time_math import ADDITIONAL_TIME, DUE_DATE_EXTENSION, TIME_MULTIPLIER
@@ -27,11 +28,11 @@ def _locked() -> QuerySet[Attempt]:
     return Attempt.objects.select_related("exam__course", "user").select_for_update(of=("self",))
 
 
-def _allowance(key: str) -> Subquery:
-    return Subquery(
-        Allowance.objects.filter(
-            exam_id=OuterRef("exam_id"), user_id=OuterRef("user_id"), key=key
-        ).values("value")[:1]
+def _allowance(key: str) -> Any:
+    """The learner's value of ``key`` on the attempt's exam: its own, its group's or its
+    course profile's (allowances/selectors.py)."""
+    return allowance_value_expression(
+        key, exam=OuterRef("exam_id"), user=OuterRef("user_id"), course=OuterRef("exam__course_id")
     )
 
 
@@ -70,15 +71,15 @@ def attempt_lock(
     cascading: bool = False,
     with_allowances: bool = False,
     current_only: bool = False,
-    annotations: dict[str, Any] | None = None,
+    annotations: Mapping[str, Any] | None = None,
 ) -> Attempt | None:
     """The attempt with this id, or the learner's current attempt on the exam, locked; None
     when there is none.
 
     ``cascading`` first locks the learner's attempts of the whole course, in id order (a
     decline's cascade will change them). ``with_allowances`` loads the learner's time
-    allowances in the same statement (a start needs them), ``annotations`` what else the
-    caller needs to decide.
+    allowances in the same statement (a start needs them); ``annotations``, what a caller's
+    check of the locked attempt needs (``actions.AttemptGuard``), in the same statement too.
     """
     if attempt_id is not None:
         found = Attempt.objects.filter(pk=attempt_id)
@@ -121,6 +122,21 @@ def attempts_lock_running(*, exam_id: int, user_id: int) -> Attempt | None:
             exam_id=exam_id, user_id=user_id, archived_at__isnull=True, status__in=RUNNING_STATUSES
         )
         .first()
+    )
+
+
+def attempts_lock_running_of_exam(*, exam_id: int) -> list[Attempt]:
+    """Every current, running attempt of the exam that has a deadline, locked, in id order
+    (time added to all of them at once)."""
+    return list(
+        _locked()
+        .filter(
+            exam_id=exam_id,
+            archived_at__isnull=True,
+            status__in=sorted(RUNNING_STATUSES),
+            deadline_at__isnull=False,
+        )
+        .order_by("id")
     )
 
 

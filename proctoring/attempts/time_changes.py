@@ -18,7 +18,11 @@ from django.db.models import F
 from proctoring.attempts import time_math
 from proctoring.attempts.deadline_wakeup import deadlines_changed
 from proctoring.attempts.events import attempt_time_changed_event
-from proctoring.attempts.locks import attempt_lock, attempts_lock_running
+from proctoring.attempts.locks import (
+    attempt_lock,
+    attempts_lock_running,
+    attempts_lock_running_of_exam,
+)
 from proctoring.attempts.models import Attempt, AttemptTimeChange
 from proctoring.attempts.statuses import RUNNING_STATUSES
 from proctoring.attempts.timer import attempt_allowances, attempt_deadline
@@ -148,6 +152,68 @@ def attempt_add_time(
         )
     log.info("Added %s minutes to attempt %s: %s", minutes, attempt_id, reason)
     return attempt
+
+
+def attempts_add_time_for_exam(
+    *, exam_id: int, minutes: int, actor_id: int | None, reason: str
+) -> list[Attempt]:
+    """Staff add minutes to every running attempt of the exam at once (an incident), with a
+    reason: one transaction, and a fixed number of statements whatever the number of
+    attempts (the lock, one UPDATE, one INSERT of the time changes, one of the events).
+    Each attempt records its own time change and ``attempt.time_changed`` event."""
+    if (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or not 0 < minutes <= MAX_ADDED_MINUTES
+    ):
+        raise AttemptClockError(f"minutes must be a whole number from 1 to {MAX_ADDED_MINUTES}.")
+    if not reason.strip():
+        raise AttemptClockError("Adding time to every attempt needs a reason (the incident).")
+    seconds = minutes * 60
+    with transaction.atomic():
+        attempts = attempts_lock_running_of_exam(exam_id=exam_id)
+        moment = now()
+        changes, events = [], []
+        for attempt in attempts:
+            before = attempt.deadline_at
+            attempt.added_seconds += seconds
+            attempt.deadline_at = time_math.later(before, seconds) if before else None
+            attempt.modified = moment
+            attempt.event_sequence += 1
+            changes.append(
+                AttemptTimeChange(
+                    attempt=attempt,
+                    kind=AttemptTimeChange.Kind.ADD_TIME,
+                    seconds=seconds,
+                    deadline_before=before,
+                    deadline_after=attempt.deadline_at,
+                    changed_at=moment,
+                    actor_id=actor_id,
+                    reason=reason,
+                )
+            )
+            events.append(
+                attempt_time_changed_event(
+                    attempt=attempt,
+                    kind=AttemptTimeChange.Kind.ADD_TIME,
+                    seconds=seconds,
+                    deadline_before=before,
+                    moment=moment,
+                    actor_id=actor_id,
+                    reason=reason,
+                )
+            )
+        if attempts:
+            Attempt.objects.bulk_update(
+                attempts, ["added_seconds", "deadline_at", "modified", "event_sequence"]
+            )
+            AttemptTimeChange.objects.bulk_create(changes)
+            events_record(events)
+            deadlines_changed()
+    log.info(
+        "Added %s minutes to %s attempts of exam %s: %s", minutes, len(attempts), exam_id, reason
+    )
+    return attempts
 
 
 def attempt_pause(*, attempt_id: int, actor_id: int | None, reason: str = "") -> Attempt:

@@ -83,6 +83,7 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state",
     413: "Body too large",
     415: "Unsupported media type",
+    429: "Too many tries: wait before trying again",
     502: "The proctoring provider answered with an error (`provider_error`)",
     503: "The database, or the proctoring provider (`provider_unavailable`), is unavailable: "
     "try again after `Retry-After` seconds",

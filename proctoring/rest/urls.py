@@ -9,6 +9,9 @@ from django.urls import path, register_converter
 
 from proctoring.core.ids import COURSE_ID_RESERVED_SEGMENTS, is_course_id
 from proctoring.rest.v1 import (
+    access,
+    access_questions,
+    access_windows,
     allowances,
     attempt_staff,
     attempts,
@@ -176,6 +179,23 @@ urlpatterns = [
         provider_callbacks.ReviewedCallbackApi.as_view(),
         name="provider-callback-reviewed",
     ),
+    path(
+        "attempts/<id:attempt_id>/unlock-session",
+        access_windows.SessionUnlockApi.as_view(),
+        name="attempt-session-unlock",
+    ),
+    # Access rules (issue 15): the learner's side.
+    path("exams/<id:exam_id>/seb-config", access.SebConfigApi.as_view(), name="exam-seb-config"),
+    path(
+        "exams/<id:exam_id>/content-access",
+        access_questions.ContentAccessApi.as_view(),
+        name="exam-content-access",
+    ),
+    path(
+        "exams/<id:exam_id>/learner-settings",
+        access_questions.LearnerSettingsApi.as_view(),
+        name="exam-learner-settings",
+    ),
     # Users: retirement of personal data (platforms).
     path("users/<name:username>/retire", users.UserRetireApi.as_view(), name="user-retire"),
     path("webhooks", webhooks.WebhookListCreateApi.as_view(), name="webhook-list"),
@@ -231,6 +251,56 @@ urlpatterns = [
             name="allowance-detail",
         )
         for key, view in allowances.ALLOWANCE_DETAIL_VIEWS.items()
+    ),
+    # Access rules (issue 15): course staff's and the platform's side.
+    path(
+        f"{C}/exams/summary",
+        access_questions.CourseSummaryApi.as_view(),
+        name="course-exam-summary",
+    ),
+    path(
+        f"{C}/exams/register", access_questions.ExamRegistrationApi.as_view(), name="exam-register"
+    ),
+    path(
+        f"{C}/exams/<id:exam_id>/extend",
+        access_questions.ExamExtendApi.as_view(),
+        name="exam-extend",
+    ),
+    path(f"{C}/exams/<id:exam_id>/access", access.ExamRulesApi.as_view(), name="exam-access"),
+    path(
+        f"{C}/exams/<id:exam_id>/windows/learners/<name:username>",
+        access_windows.LearnerWindowApi.as_view(),
+        name="learner-window",
+    ),
+    path(
+        f"{C}/exams/<id:exam_id>/windows/groups/<name:group>",
+        access_windows.GroupWindowApi.as_view(),
+        name="group-window",
+    ),
+    path(
+        f"{C}/exams/<id:exam_id>/release",
+        access_windows.ExamReleaseApi.as_view(),
+        name="exam-release",
+    ),
+    path(
+        f"{C}/exams/<id:exam_id>/gate-log",
+        access_windows.GateLogApi.as_view(),
+        name="exam-gate-log",
+    ),
+    path(
+        f"{C}/allowances/learners/<name:username>",
+        access_questions.LearnerAccommodationsApi.as_view(),
+        name="learner-accommodations",
+    ),
+    path(
+        f"{C}/allowances/profiles/<name:username>",
+        access_questions.CourseProfileApi.as_view(),
+        name="course-profile",
+    ),
+    path(
+        f"{C}/allowances/groups/<name:group>",
+        access_windows.GroupMembersApi.as_view(),
+        name="group-members",
     ),
     path(f"{C}/allowances", allowances.AllowanceListApi.as_view(), name="allowance-list"),
     path(f"{C}/allowances/bulk", allowances.AllowanceBulkGrantApi.as_view(), name="allowance-bulk"),

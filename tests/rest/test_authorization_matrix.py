@@ -248,6 +248,74 @@ MATRIX: dict[tuple[str, str], Row] = {
 }
 
 
+def _release_for_everyone(w: World) -> None:
+    from proctoring.access.rules import exam_release
+
+    exam_release(exam=w.exam, group="", actor_id=None)
+
+
+def _seb_file(w: World) -> None:
+    from proctoring.access.rules import exam_rules_set
+
+    exam_rules_set(exam=w.exam, changes={"seb_config_file": "<plist/>"})
+
+
+# Access rules (issue 15). The SEB file goes to the course's members (learners and staff); a
+# learner's question is the caller's own, and a platform must name the learner (400).
+LEARNER_QUESTION = (401, 200, 200, 200, 403, 403, 400)
+MATRIX.update(
+    {
+        ("exam-access", "GET"): Row(_exam("/access"), STAFF_ONLY),
+        ("exam-access", "PATCH"): Row(
+            _exam("/access"), STAFF_ONLY, body=lambda w: {"rules_text": "Calculators allowed."}
+        ),
+        ("learner-window", "PUT"): Row(
+            _exam("/windows/learners/bob"), STAFF_ONLY, body=lambda w: {"opens_at": None}
+        ),
+        ("learner-window", "DELETE"): Row(_exam("/windows/learners/bob"), STAFF_DELETES),
+        ("group-window", "PUT"): Row(
+            _exam("/windows/groups/room-1"), STAFF_ONLY, body=lambda w: {}
+        ),
+        ("group-window", "DELETE"): Row(_exam("/windows/groups/room-1"), STAFF_DELETES),
+        ("group-members", "PUT"): Row(
+            _course("/allowances/groups/room-1"), STAFF_ONLY, body=lambda w: {"usernames": ["bob"]}
+        ),
+        ("exam-release", "POST"): Row(_exam("/release"), STAFF_ONLY, body=lambda w: {}),
+        ("exam-release", "DELETE"): Row(
+            _exam("/release"), STAFF_DELETES, setup=_release_for_everyone
+        ),
+        ("exam-gate-log", "GET"): Row(_exam("/gate-log"), STAFF_ONLY),
+        ("attempt-session-unlock", "POST"): Row(_attempt("/unlock-session"), STAFF_ONLY),
+        ("course-exam-summary", "GET"): Row(_course("/exams/summary"), LEARNER_QUESTION),
+        ("exam-content-access", "GET"): Row(
+            lambda w: f"/api/v1/exams/{w.exam.pk}/content-access", LEARNER_QUESTION
+        ),
+        ("exam-learner-settings", "GET"): Row(
+            lambda w: f"/api/v1/exams/{w.exam.pk}/learner-settings", LEARNER_QUESTION
+        ),
+        ("learner-accommodations", "GET"): Row(_course("/allowances/learners/alice"), STAFF_ONLY),
+        ("exam-register", "POST"): Row(
+            _course("/exams/register"),
+            STAFF_ONLY,
+            body=lambda w: {
+                "exams": [{"content_id": "midterm", "exam_name": "Midterm", "time_limit_mins": 60}]
+            },
+        ),
+        ("exam-extend", "POST"): Row(
+            _exam("/extend"), STAFF_ONLY, body=lambda w: {"minutes": 5, "reason": "Outage"}
+        ),
+        ("course-profile", "PUT"): Row(
+            _course("/allowances/profiles/bob"), STAFF_ONLY, body=lambda w: {"time_multiplier": "2"}
+        ),
+        ("exam-seb-config", "GET"): Row(
+            lambda w: f"/api/v1/exams/{w.exam.pk}/seb-config",
+            (401, 200, 200, 200, 403, 403, 403),
+            setup=_seb_file,
+        ),
+    }
+)
+
+
 def _api_endpoints() -> set[tuple[str, str]]:
     """Every (url name, method) under /api/v1/, read from the URL resolver."""
     found: set[tuple[str, str]] = set()

@@ -114,11 +114,12 @@ def test_each_allowance_key_has_its_own_path_and_value_schema():
     assert sorted(p.rsplit("/", 1)[1] for p in paths) == [
         "additional_time_granted",
         "due_date_extension",
+        "opens_at",
         "review_policy_exception",
         "time_multiplier",
     ]
     bulk = schema["components"]["schemas"]["AllowanceBulkGrantInputRequest"]
     assert bulk["discriminator"]["propertyName"] == "key"
-    assert len(bulk["oneOf"]) == 4
+    assert len(bulk["oneOf"]) == 5
     operation = schema["paths"]["/api/v1/courses/{course_id}/allowances/bulk"]["post"]
     assert operation["requestBody"]["required"] is True  # a POST without a body is a 400

@@ -8,6 +8,7 @@ the OpenAPI schema can say what is accepted and the server accepts all of it:
 - ``time_multiplier``: a decimal from 1 to 10 with at most 6 decimals (``"1.5"``);
 - ``due_date_extension``: an RFC 3339 date and time with its offset, years 1900 to 9899
   (``"2030-06-30T23:59:00+00:00"``);
+- ``opens_at``: the learner's own opening time of the exam, in the same form;
 - ``review_policy_exception``: a text of 1 to 255 characters, not starting or ending with a
   space.
 """
@@ -36,6 +37,7 @@ PATTERNS: dict[str, str] = {
     # With ``format: date-time``: the year bounded, so that every value is a date the
     # service can compute with; the rest of the form is RFC 3339's.
     Key.DUE_DATE_EXTENSION: r"^(?:19|[2-8][0-9]|9[0-8])[0-9]{2}-",
+    Key.OPENS_AT: r"^(?:19|[2-8][0-9]|9[0-8])[0-9]{2}-",
     Key.REVIEW_POLICY_EXCEPTION: rf"^[^\x00{_SPACES}](?:[^\x00]*[^\x00{_SPACES}])?\Z",
 }
 MESSAGES: dict[str, str] = {
@@ -44,6 +46,8 @@ MESSAGES: dict[str, str] = {
     Key.TIME_MULTIPLIER: "time_multiplier must be a decimal number from 1 to 10.",
     Key.DUE_DATE_EXTENSION: "due_date_extension must be an RFC 3339 date and time with its "
     "offset, of a year from 1900 to 9899, e.g. 2030-06-30T23:59:00+00:00.",
+    Key.OPENS_AT: "opens_at must be an RFC 3339 date and time with its offset, of a year "
+    "from 1900 to 9899, e.g. 2030-06-01T09:00:00+00:00.",
     Key.REVIEW_POLICY_EXCEPTION: "review_policy_exception must be a text of 1 to 255 "
     "characters, without spaces at its ends.",
 }
@@ -51,7 +55,12 @@ MESSAGES: dict[str, str] = {
 
 @extend_schema_field({"type": "string", "format": "date-time"})
 class _DueDateValueField(JsonCharField):
-    """A due date extension: RFC 3339 with its offset, within the years of the pattern."""
+    """A due date extension or an opening time: RFC 3339 with its offset, within the years
+    of the pattern."""
+
+    def __init__(self, *, key: str = Key.DUE_DATE_EXTENSION, **kwargs: Any) -> None:
+        self.key = key
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
@@ -60,16 +69,28 @@ class _DueDateValueField(JsonCharField):
         except ValueError:
             parsed = None
         if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
-            raise serializers.ValidationError(MESSAGES[Key.DUE_DATE_EXTENSION])
+            raise serializers.ValidationError(MESSAGES[self.key])
         return value
 
 
-def value_field(key: str) -> serializers.Field[Any, Any, Any, Any]:
-    """The ``value`` field of an allowance of this key."""
+def value_field(key: str, **extra: Any) -> serializers.Field[Any, Any, Any, Any]:
+    """The ``value`` field of an allowance of this key (``extra``: more field arguments)."""
     validator = RegexValidator(PATTERNS[key], MESSAGES[key])
-    field_class = _DueDateValueField if key == Key.DUE_DATE_EXTENSION else JsonCharField
-    return field_class(
-        max_length=255, trim_whitespace=False, validators=[validator], help_text=MESSAGES[key]
+    if key in (Key.DUE_DATE_EXTENSION, Key.OPENS_AT):
+        return _DueDateValueField(
+            key=key,
+            max_length=255,
+            trim_whitespace=False,
+            validators=[validator],
+            help_text=MESSAGES[key],
+            **extra,
+        )
+    return JsonCharField(
+        max_length=255,
+        trim_whitespace=False,
+        validators=[validator],
+        help_text=MESSAGES[key],
+        **extra,
     )
 
 

@@ -30,6 +30,7 @@ from proctoring.rest.permissions import (
     check_attempt_staff,
 )
 from proctoring.rest.schema import errors
+from proctoring.rest.v1.access import gate_action, gate_create, gate_created
 from proctoring.rest.v1.common import (
     JsonBooleanField,
     JsonCharField,
@@ -135,20 +136,26 @@ class AttemptCreateApi(APIView):
         exam_id = JsonIntegerField(min_value=1, max_value=2**63 - 1)
         taking_as_proctored = JsonBooleanField(required=False, default=False)
         start = JsonBooleanField(required=False, default=False)
+        access_code = JsonCharField(
+            max_length=128, required=False, help_text="The exam's access code, if it asks one."
+        )
 
     @extend_schema(
         operation_id="attempt_create",
         request=InputSerializer,
-        responses={201: AttemptOutput, **errors(404, 409, 502)},
+        responses={201: AttemptOutput, **errors(404, 409, 429, 502)},
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        code = data.pop("access_code", None)
+        # The exam's gates (access rules), with the request's facts, before anything is made.
+        rules = gate_create(request, exam_id=data["exam_id"], start=data["start"], access_code=code)
         # Taken as proctored, the attempt is registered with the course's provider after its
         # creation commits: an outage answers 503 (502 for a refusal), the attempt created.
-        attempt = provider_services.attempt_create_for_learner(
-            user_id=user_id_of(request), **serializer.validated_data
-        )
+        attempt = provider_services.attempt_create_for_learner(user_id=user_id_of(request), **data)
+        gate_created(request, rules=rules, attempt=attempt)
         return Response(render_attempt(attempt), status=status.HTTP_201_CREATED)
 
 
@@ -187,8 +194,15 @@ class AttemptDetailApi(APIView):
         return Response(render_attempt(attempt))
 
 
+class StartInput(StrictSerializer):
+    """Optional: the exam's access code, when it asks one."""
+
+    access_code = JsonCharField(max_length=128, required=False)
+
+
 def _action_view(action: str, summary: str) -> type[APIView]:
     """One view per learner action on its own attempt."""
+    codes = (404, 409, 429) if action == "start" else (404, 409)  # 429: wrong access codes
 
     class AttemptActionApi(APIView):
         permission_classes = [IsLearner]
@@ -196,13 +210,20 @@ def _action_view(action: str, summary: str) -> type[APIView]:
         @extend_schema(
             operation_id=f"attempt_{action}",
             summary=summary,
-            request=None,
-            responses={200: AttemptOutput, **errors(404, 409)},
+            request=StartInput if action == "start" else None,
+            responses={200: AttemptOutput, **errors(*codes)},
         )
         def post(self, request: Request, attempt_id: int) -> Response:
+            # The exam's gates for a start, its browser session for the rest (access rules).
+            code = None
+            if action == "start" and request.data:
+                start_input = StartInput(data=request.data)
+                start_input.is_valid(raise_exception=True)
+                code = start_input.validated_data.get("access_code")
+            guard = gate_action(request, attempt_id=attempt_id, action=action, access_code=code)
             # The action reads and locks the attempt once, and checks that it is the caller's.
             attempt = actions.attempt_act(
-                attempt_id=attempt_id, action=action, actor_id=user_id_of(request)
+                attempt_id=attempt_id, action=action, actor_id=user_id_of(request), guard=guard
             )
             return Response(render_attempt(attempt))
 
