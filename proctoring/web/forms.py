@@ -76,6 +76,12 @@ class AllowanceForm(forms.Form):
         self.fields["exam"].choices = exams  # type: ignore[attr-defined]
 
 
+class AllowanceRevokeForm(forms.Form):
+    exam = forms.IntegerField(min_value=1)
+    user_id = forms.IntegerField(min_value=1)
+    key = forms.ChoiceField(choices=Allowance.Key.choices)
+
+
 class AllowanceCsvForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),

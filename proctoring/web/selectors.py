@@ -95,6 +95,7 @@ def _attempt_of(exam: Exam) -> Attempt:
     values: dict[str, Any] = {
         column: getattr(exam, f"mine_{column}") for column in _ATTEMPT_COLUMNS
     }
-    attempt = Attempt.from_db("default", _ATTEMPT_COLUMNS, [values[c] for c in _ATTEMPT_COLUMNS])
+    row = [values[column] for column in _ATTEMPT_COLUMNS]
+    attempt = Attempt.from_db(exam._state.db, _ATTEMPT_COLUMNS, row)
     attempt.exam = exam
     return attempt

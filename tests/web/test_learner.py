@@ -80,6 +80,15 @@ def test_an_htmx_action_answers_the_panel_only(learner_client, world):
     assert 'role="timer"' in content
 
 
+def test_an_htmx_action_that_fails_answers_the_error_fragment(learner_client, world):
+    attempt_create(exam_id=world.exam.pk, user_id=world.learner.pk)
+    response = learner_client.post(
+        f"/exams/{world.exam.pk}/act", {"action": "submit"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 409
+    assert response.content.decode().startswith('<section class="card error"')
+
+
 def test_declining_without_an_attempt_declines(learner_client, world):
     learner_client.post(f"/exams/{world.exam.pk}/act", {"action": "decline"})
     assert Attempt.objects.get(exam=world.exam, user=world.learner).status == "declined"
@@ -149,6 +158,14 @@ def test_the_exam_page_costs_at_most_three_statements(
     _started(world)
     with django_assert_max_num_queries(3):
         assert 'role="timer"' in _page(learner_client, world.exam)
+
+
+def test_the_clock_poll_costs_three_statements(
+    learner_client, world, django_assert_max_num_queries
+):
+    attempt = _started(world)
+    with django_assert_max_num_queries(3):
+        assert learner_client.get(f"/attempts/{attempt.pk}/clock").status_code == 200
 
 
 def test_the_clock_follows_pauses_and_added_time(learner_client, client, world):

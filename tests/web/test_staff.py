@@ -168,6 +168,7 @@ def test_staff_grant_and_revoke_one_allowance(staff_client, world):
         {"revoke": "1", "exam": world.exam.pk, "user_id": world.learner.pk, "key": data["key"]},
     )
     assert not Allowance.objects.exists()
+    assert staff_client.post(url, {"revoke": "1", "exam": "x", "key": "y"}).status_code == 400
 
 
 def test_bulk_allowances_from_csv_preview_then_grant(staff_client, world):

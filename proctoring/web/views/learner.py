@@ -109,9 +109,12 @@ def _act(request: HttpRequest, page: LearnerExam, action: str) -> str:
     if attempt is None and action == "submit":
         raise AttemptActionNotAllowed("You have not started this exam: there is nothing to end.")
     if attempt is None:
-        proctored = request.POST.get("proctored") == "yes" and action != "decline"
+        # A proctored exam is taken proctored, unless the learner declines (its own action).
         attempt = actions.attempt_create_for_learner(
-            exam_id=exam.pk, user_id=user_id, taking_as_proctored=proctored, start=action == "start"
+            exam_id=exam.pk,
+            user_id=user_id,
+            taking_as_proctored=action == "start",
+            start=action == "start",
         )
         if action == "start":
             return ""

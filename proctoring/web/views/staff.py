@@ -28,7 +28,7 @@ from proctoring.core.clock import now
 from proctoring.exams.models import Exam
 from proctoring.exams.selectors import exam_get, exam_get_in_course, exam_list_for_course
 from proctoring.exams.services import exam_create, exam_update
-from proctoring.exceptions import UserNotFoundException
+from proctoring.exceptions import InvalidAllowance, UserNotFoundException
 from proctoring.reviews.models import Review
 from proctoring.reviews.services import review_by_staff
 from proctoring.web.access import check_course_staff, is_htmx, staff_courses, user_id_of
@@ -38,6 +38,7 @@ from proctoring.web.forms import (
     AddTimeForm,
     AllowanceCsvForm,
     AllowanceForm,
+    AllowanceRevokeForm,
     ExamForm,
     ReasonForm,
     ReviewForm,
@@ -314,13 +315,13 @@ def course_allowances(request: HttpRequest, course_id: str) -> HttpResponse:
     exams = _exam_choices(course_id)
     form = AllowanceForm(request.POST or None, exams=exams)
     if request.method == "POST" and request.POST.get("revoke"):
-        exam = exam_get_in_course(course_id=course_id, exam_id=int(request.POST.get("exam") or 0))
-        user_id = int(request.POST.get("user_id") or 0)
+        revoke = AllowanceRevokeForm(request.POST)
+        if not revoke.is_valid():
+            raise InvalidAllowance("Revoking an allowance needs its exam, learner and key.")
+        data = revoke.cleaned_data
+        exam = exam_get_in_course(course_id=course_id, exam_id=data["exam"])
         allowance_revoke(
-            exam=exam,
-            user_id=user_id,
-            key=request.POST.get("key", ""),
-            actor_id=user_id_of(request),
+            exam=exam, user_id=data["user_id"], key=data["key"], actor_id=user_id_of(request)
         )
         messages.info(request, _("Allowance revoked."))
         return redirect("web:staff-allowances", course_id=course_id)

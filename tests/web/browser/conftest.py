@@ -17,13 +17,12 @@ from django.conf import settings as django_settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = os.environ.get("PROCTORING_CHROMIUM", "/usr/bin/chromium")
 
-# Playwright's sync API keeps an event loop in the main thread; the tests' own database calls
-# (fixtures, assertions) are plain synchronous code that Django would otherwise refuse there.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,9 +37,35 @@ def _on_sqlite_only(request: pytest.FixtureRequest) -> None:
         pytest.skip("browser tests run once, in the SQLite run of make test")
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ["--no-sandbox"]}
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the browser tests, closed after them.
+
+    While Playwright's sync API runs, its event loop counts as running in the main thread, and
+    Django refuses the tests' own (synchronous) database calls there unless told that they are
+    safe: they are, so this package says so, and says it no longer once Playwright has stopped
+    (a package fixture, not pytest-playwright's session one, so that the rest of the suite
+    keeps Django's check).
+    """
+    before = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            yield chromium
+            chromium.close()
+    finally:
+        if before is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = before
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
 
 
 def _free_port(first: int = 8500, last: int = 8599) -> int:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from proctoring.attempts import time_changes
+from proctoring.attempts import actions, time_changes
 from proctoring.attempts.models import Attempt
 from proctoring.core.clock import now
 from tests.web.browser.conftest import remaining_seconds, sign_in
@@ -111,6 +111,20 @@ def test_staff_time_and_pause_reach_the_open_page_within_a_poll(browser, live_se
     frozen = remaining_seconds(page)
     page.wait_for_timeout(1500)
     assert remaining_seconds(page) == frozen
+    context.close()
+
+
+def test_an_attempt_ended_elsewhere_shows_its_result_within_a_poll(browser, live_server, world):
+    context = browser.new_context()
+    sign_in(context, live_server, world.learner)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/exams/{world.exam.pk}")
+    page.get_by_role("button", name="Start my exam").click()
+    expect(page.get_by_role("timer")).to_be_visible()
+    actions.attempt_act(attempt_id=_running(world).pk, action="error", actor_id=world.learner.pk)
+    expect(page.get_by_role("heading", name="Your proctoring session had an error")).to_be_visible(
+        timeout=3000
+    )
     context.close()
 
 
