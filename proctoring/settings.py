@@ -39,7 +39,8 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-CSRF_FAILURE_VIEW = "proctoring.rest.django_errors.csrf_failure"
+# The web UI's pages answer a failed check with a page; the rest as the API does.
+CSRF_FAILURE_VIEW = "proctoring.web.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

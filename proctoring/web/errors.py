@@ -14,6 +14,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from proctoring.exceptions import ProctoringError
+from proctoring.rest.django_errors import csrf_failure as rest_csrf_failure
+from proctoring.web.csp import is_web_request
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -25,6 +27,15 @@ def error_page(
     context = {"status": status, "message": message, "code": code, "title": title or _("Error")}
     template = "web/_error.html" if getattr(request, "htmx", False) else "web/error.html"
     return render(request, template, context, status=status)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form of the web UI (an expired page, a lost cookie) gets a page
+    that says what to do; anything else the API's answer (proctoring.rest.django_errors)."""
+    if not is_web_request(request):
+        return rest_csrf_failure(request, reason)
+    message = _("This form has expired or was sent from elsewhere. Reload the page and try again.")
+    return error_page(request, status=403, message=message, code="csrf_failed")
 
 
 def web_errors(view: View) -> View:

@@ -99,4 +99,10 @@ def test_the_launch_needs_no_csrf_token_but_other_forms_do(world):
     strict = Client(enforce_csrf_checks=True)
     token = launch_token("platform-learner-6", exam_id=world.exam.pk)
     assert strict.post("/launch", {"token": token}).status_code == 302
-    assert strict.post(f"/exams/{world.exam.pk}/act", {"action": "start"}).status_code == 403
+    refused = strict.post(f"/exams/{world.exam.pk}/act", {"action": "start"})
+    assert refused.status_code == 403
+    assert refused["Content-Type"].startswith("text/html")
+    assert b"Reload the page" in refused.content
+    api = strict.post("/api/v1/attempts", {}, content_type="application/json")
+    assert api.status_code == 403
+    assert api.json()["code"] == "csrf_failed"

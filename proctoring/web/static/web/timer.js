@@ -24,7 +24,7 @@
     var pollMs = (Number(box.dataset.pollSeconds) || 10) * 1000;
     var origins = (box.dataset.origins || "").split(" ").filter(Boolean);
     var said = {};
-    var ended = false;
+    var ended = false; // time-up fired
     var paused, frozen, endAt, tickTimer, pollTimer;
 
     function post(type, remaining) {
@@ -77,7 +77,8 @@
         .then(function (clock) {
           if (!clock) { return; }
           if (clock.completed) {
-            if (!ended) { ended = true; document.dispatchEvent(new CustomEvent("attempt-ended")); }
+            // Ended here (time-up) or elsewhere (staff, the expiry job): show its page.
+            document.dispatchEvent(new CustomEvent("attempt-ended"));
             return;
           }
           if (clock.remaining_seconds !== null) {
