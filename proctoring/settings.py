@@ -39,7 +39,8 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-CSRF_FAILURE_VIEW = "proctoring.rest.django_errors.csrf_failure"
+# The web UI's pages answer a failed check with a page; the rest as the API does.
+CSRF_FAILURE_VIEW = "proctoring.web.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
     "proctoring.providers",
     "proctoring.ops",
     "proctoring.devtools",
+    "proctoring.web",
+    "django_htmx",
     "django_prometheus",
 ]
 
@@ -86,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The web UI (proctoring.web): htmx request details, and its Content-Security-Policy.
+    "django_htmx.middleware.HtmxMiddleware",
+    "proctoring.web.csp.ContentSecurityPolicyMiddleware",
     "proctoring.jobs.InProcessJobsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -154,6 +160,14 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The web UI's sign-in (docs/web.md); the admin and the browsable API keep their own.
+LOGIN_URL = "web:signin"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+# Origins (https://lms.example.org) whose pages may frame the embeddable timer (docs/web.md).
+PROCTORING_EMBED_ORIGINS = env_list("PROCTORING_EMBED_ORIGINS", [])
+# How often a learner's open exam page asks the server for its clock, in seconds.
+PROCTORING_WEB_POLL_SECONDS = env_int("PROCTORING_WEB_POLL_SECONDS", 10, minimum=1)
 STATIC_ROOT = DATA_DIR / "static"  # for `proctoring collectstatic`, if a web server serves it
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # serve from the installed apps, without collectstatic

@@ -33,6 +33,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),
+    # The web UI for learners and course staff (docs/web.md), last: it owns "/".
+    path("", include("proctoring.web.urls")),
 ]
 
 # Django's own answers in the API's error shape (the admin keeps its HTML pages).

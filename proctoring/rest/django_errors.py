@@ -117,6 +117,7 @@ def _needs_shape(request: HttpRequest, response: HttpResponse) -> bool:
         response.status_code >= 400
         and not _for_the_admin(request)
         and not isinstance(response, Response)  # DRF's: shaped, or its browsable HTML page
+        and not getattr(response, "is_web_page", False)  # the web UI's own error pages
         and not response.streaming
         and not response.get("Content-Type", "").startswith("application/json")
     )

@@ -20,7 +20,8 @@ DEMO_EXAMS = [
     ("block-v1:DemoX+Proctoring+2026+type@sequential+block@midterm", "Midterm", 90, True, False),
     ("block-v1:DemoX+Proctoring+2026+type@sequential+block@final", "Final exam", 120, True, False),
     ("block-v1:DemoX+Proctoring+2026+type@sequential+block@practice", "Practice", 30, True, True),
-    ("block-v1:DemoX+Proctoring+2026+type@sequential+block@quiz", "Timed quiz", 20, False, False),
+    # Short, so a newcomer sees a deadline pass in the browser (docs/web.md).
+    ("block-v1:DemoX+Proctoring+2026+type@sequential+block@quiz", "Timed quiz", 5, False, False),
 ]
 DEMO_USERS = [
     # username, role in the course (None: global staff superuser)
@@ -88,5 +89,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo course {DEMO_COURSE_ID} with {len(exam_ids)} exams; users "
             + ", ".join(name for name, _ in DEMO_USERS)
-            + f" (password: {password!r}). Log in at http://127.0.0.1:8000/admin/ as admin."
+            + f" (password: {password!r}). Sign in at /signin: as staff (course staff), as "
+            "learner (takes the exams), as admin (global staff, and the admin at /admin/)."
         )

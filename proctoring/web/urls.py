@@ -1,0 +1,44 @@
+"""The web UI's routes (docs/web.md), mounted at the site's root."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, register_converter
+
+from proctoring.rest.urls import KnownCourseIdConverter
+from proctoring.web.views import embed, learner, public, staff
+
+register_converter(KnownCourseIdConverter, "web_course_id")
+
+app_name = "web"
+
+C = "staff/courses/<web_course_id:course_id>"
+
+urlpatterns = [
+    path("", public.home, name="home"),
+    path("launch", public.launch, name="launch"),
+    path(
+        "signin",
+        auth_views.LoginView.as_view(template_name="web/signin.html"),
+        name="signin",
+    ),
+    path("signout", auth_views.LogoutView.as_view(), name="signout"),
+    # The learner's exam page, its actions and the clock its timer follows.
+    path("exams/<int:exam_id>", learner.exam_page, name="exam"),
+    path("exams/<int:exam_id>/act", learner.exam_act, name="exam-act"),
+    path("attempts/<int:attempt_id>/clock", learner.attempt_clock_json, name="attempt-clock"),
+    path("embed/timer", embed.embed_timer, name="embed-timer"),
+    # Course staff.
+    path("staff/", staff.dashboard, name="staff"),
+    path(f"{C}/exams", staff.course_exams, name="staff-exams"),
+    path(f"{C}/exams/new", staff.exam_new, name="staff-exam-new"),
+    path("staff/exams/<int:exam_id>/edit", staff.exam_edit, name="staff-exam-edit"),
+    path(f"{C}/attempts", staff.course_attempts, name="staff-attempts"),
+    path(f"{C}/attempts.csv", staff.course_attempts_csv, name="staff-attempts-csv"),
+    path("staff/attempts/<int:attempt_id>", staff.attempt_detail, name="staff-attempt"),
+    path(
+        "staff/attempts/<int:attempt_id>/<slug:action>",
+        staff.attempt_action,
+        name="staff-attempt-action",
+    ),
+    path(f"{C}/allowances", staff.course_allowances, name="staff-allowances"),
+    path(f"{C}/allowances/csv", staff.course_allowances_csv, name="staff-allowances-csv"),
+]
