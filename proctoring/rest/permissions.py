@@ -22,6 +22,7 @@ from proctoring.exceptions import (
     ProctoredExamNotFoundException,
     StudentExamAttemptDoesNotExistsException,
 )
+from proctoring.rest.auth_cache import auth_cache
 from proctoring.runtime import get_runtime_service
 
 NO_COURSE_MESSAGE = "could not determine the course_id"
@@ -40,9 +41,19 @@ def is_global_staff(request: Request) -> bool:
 
 
 def is_course_staff(request: Request, course_id: str) -> bool:
+    """Global staff, or staff of the course by the instructor service; its answer is kept a
+    few seconds (``auth_cache``): a role granted or taken away shows within that bound."""
     if is_global_staff(request):
         return True
-    return bool(get_runtime_service("instructor").is_course_staff(request.user, course_id))
+    user, service = request.user, get_runtime_service("instructor")
+    if user.pk is None:
+        return bool(service.is_course_staff(user, course_id))
+    key = ("course-staff", service, user.pk, course_id)  # another service, another answer
+    known = auth_cache.get(key)
+    if known is None:
+        known = bool(service.is_course_staff(user, course_id))
+        auth_cache.put(key, known, user_id=user.pk)
+    return bool(known)
 
 
 def _not_staff() -> exceptions.PermissionDenied:

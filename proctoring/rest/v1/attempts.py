@@ -29,6 +29,7 @@ from proctoring.rest.permissions import (
     check_attempt_staff,
 )
 from proctoring.rest.schema import errors
+from proctoring.rest.v1.attempt_poll import attempt_poll_lean
 from proctoring.rest.v1.common import (
     JsonBooleanField,
     JsonCharField,
@@ -171,7 +172,15 @@ class AttemptActiveApi(APIView):
 
 
 class AttemptDetailApi(APIView):
-    """Poll an attempt: its learner, or staff of its course."""
+    """Poll an attempt: its learner, or staff of its course.
+
+    A learner's poll with its JWT takes the lean path (``attempt_poll.py``): one statement,
+    authentication included; every other request goes through DRF as usual.
+    """
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        lean = attempt_poll_lean(request, kwargs["attempt_id"], render_attempt)
+        return lean if lean is not None else super().dispatch(request, *args, **kwargs)
 
     @extend_schema(operation_id="attempt_read", responses={200: AttemptOutput, **errors(404)})
     def get(self, request: Request, attempt_id: int) -> Response:
