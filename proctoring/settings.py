@@ -125,7 +125,15 @@ def _database(url: str) -> dict[str, Any]:
         if config["NAME"] != ":memory:":
             # Tests run on a file so that threads of a concurrency test share one database.
             config["TEST"] = {"NAME": str(Path(config["NAME"]).with_suffix(".test.sqlite3"))}
-    elif engine != "django.db.backends.postgresql":
+    elif engine == "django.db.backends.postgresql":
+        # Parameters bound by the server, and a statement run this many times on a connection
+        # prepared there (planned once): the hot reads' planning costs more than their run.
+        # 0 prepares nothing (behind a pooler in transaction mode, e.g. PgBouncer < 1.21).
+        threshold = env_int("PROCTORING_DB_PREPARE_THRESHOLD", 5, minimum=0)
+        config.setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=threshold or None
+        )
+    else:
         raise ImproperlyConfigured(
             f"DATABASE_URL must point to SQLite or PostgreSQL, got engine {engine!r}"
         )

@@ -26,7 +26,7 @@ from rest_framework.renderers import JSONRenderer
 
 from proctoring.accounts.claims import InvalidClaims, platform_claims_parse
 from proctoring.accounts.services import KEY_PREFIX
-from proctoring.attempts.selectors import attempt_get_for_identity
+from proctoring.attempts.poll_read import attempt_read_for_identity
 from proctoring.rest.auth_cache import auth_cache, secret_key
 from proctoring.rest.authentication import platform_token_decode, token_end
 
@@ -74,10 +74,10 @@ def attempt_poll_lean(request: HttpRequest, attempt_id: int, render: Any) -> Htt
     if token is None or viewer is None:
         return None
     issuer, subject, digest = viewer
-    attempt = attempt_get_for_identity(
+    found = attempt_read_for_identity(
         attempt_id=attempt_id, issuer=issuer, subject=subject, claims_digest=digest
     )
-    viewer_id = getattr(attempt, "viewer_id", None)
+    attempt, viewer_id = found if found is not None else (None, None)
     if viewer_id is None:
         # No such attempt, or the identity is inactive or has other claims now: what the
         # DRF view's authentication kept of this token is stale, it verifies anew.
