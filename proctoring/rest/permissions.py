@@ -117,6 +117,15 @@ class IsCourseStaff(permissions.BasePermission):
         return True
 
 
+class IsStaffOfLockedAttempt(permissions.BasePermission):
+    """Staff of the course of the attempt named in the URL, checked by the view itself on the
+    attempt it locks (``check_attempt_staff``): an unknown attempt is a 404, another course's
+    a 403, as with ``IsCourseStaff``, with no read of the attempt's course beforehand."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user.is_authenticated)
+
+
 class IsLearner(permissions.BasePermission):
     """A person, not a service account: only people take exams."""
 

@@ -25,6 +25,7 @@ from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import (
     IsCourseStaff,
     IsLearner,
+    IsStaffOfLockedAttempt,
     check_attempt_reader,
     check_attempt_staff,
 )
@@ -221,9 +222,13 @@ AttemptErrorApi = _action_view("error", "Report an error (software or provider)"
 
 
 class AttemptReviewApi(APIView):
-    """Course staff give a completed attempt a verdict."""
+    """Course staff give a completed attempt a verdict.
 
-    permission_classes = [IsCourseStaff]
+    Whether the caller is staff of the attempt's course is checked on the attempt as the
+    review locks it: no read of its own (``IsStaffOfLockedAttempt``).
+    """
+
+    permission_classes = [IsStaffOfLockedAttempt]
 
     class InputSerializer(StrictSerializer):
         status = JsonChoiceField(choices=sorted(str(s) for s in statuses.REVIEW_STATUSES))
@@ -234,13 +239,16 @@ class AttemptReviewApi(APIView):
         responses={200: AttemptOutput, **errors(404, 409)},
     )
     def post(self, request: Request, attempt_id: int) -> Response:
-        check_attempt_staff(request, _attempt(attempt_id))
         serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # A refusal comes before a bad body, as for every staff-only endpoint.
+            check_attempt_staff(request, _attempt(attempt_id))
+            serializer.is_valid(raise_exception=True)
         attempt = actions.attempt_review(
             attempt_id=attempt_id,
             status=serializer.validated_data["status"],
             actor_id=user_id_of(request),
+            authorize=lambda locked: check_attempt_staff(request, locked),
         )
         return Response(render_attempt(attempt))
 
