@@ -199,7 +199,7 @@ def make_world(args: argparse.Namespace, prefix: str) -> dict[str, list[str]]:
     }
     count = max(args.write_attempts, args.learners)
     learners = _people(prefix, course_id, "learner", count)
-    (staff_id, staff_token), = _people(prefix, course_id, "staff", 1)
+    ((staff_id, staff_token),) = _people(prefix, course_id, "staff", 1)
     user_ids = [user_id for user_id, _ in learners]
     tokens = [token for _, token in learners]
     writes = slice(0, args.write_attempts)
@@ -267,6 +267,7 @@ def phase_report(raw: dict[str, Any]) -> dict[str, Any]:
     ok = sum(n for code, n in statuses.items() if code.startswith("2"))
     counts = Counter({int(k): n for k, n in raw["queries"].items() if k.isdigit()})
     answered = sum(counts.values())
+    statements = sum(k * n for k, n in counts.items())
     latency = raw["latency_us"]
     errors = raw["errors"]
     return {
@@ -278,7 +279,7 @@ def phase_report(raw: dict[str, Any]) -> dict[str, Any]:
         "status_codes": dict(sorted(statuses.items())),
         "socket_errors": {name: n for name, n in errors.items() if name != "status" and n},
         "queries_per_request": {
-            "mean": round(sum(k * n for k, n in counts.items()) / answered, 3) if answered else None,
+            "mean": round(statements / answered, 3) if answered else None,
             "min": min(counts, default=None),
             "max": max(counts, default=None),
             "histogram": {str(k): n for k, n in sorted(counts.items())},
@@ -325,8 +326,10 @@ def table(reports: dict[str, dict[str, Any]]) -> str:
     ]
     for name, r in reports.items():
         queries = r["queries_per_request"]
-        spread = f"{queries['min']}" if queries["min"] == queries["max"] else (
-            f"{queries['min']}-{queries['max']} (mean {queries['mean']})"
+        spread = (
+            f"{queries['min']}"
+            if queries["min"] == queries["max"]
+            else (f"{queries['min']}-{queries['max']} (mean {queries['mean']})")
         )
         lines.append(
             f"| {name} | {r['requests_per_second']:,.0f} | {r['latency_ms']['p50']} | "
