@@ -1,10 +1,11 @@
 -- wrk script of scripts/bench_wrk.py: requests from a file, the answers' statuses and SQL counts.
 --
---   wrk -t T -c C -d D -s scripts/bench_wrk.lua URL -- ITEMS_FILE T
+--   wrk -t T -c C -d D -s scripts/bench_wrk.lua URL -- ITEMS_FILE T once|cycle
 --
 -- ITEMS_FILE has one request a line: METHOD<TAB>PATH<TAB>TOKEN or -<TAB>BODY or -. Thread i
--- (of T) takes lines i, i+T, i+2T...; it sends them in turn, each once before any again
--- ("wrapped" tells that some were sent twice). Each answer's status and X-Query-Count are
+-- (of T) takes lines i, i+T, i+2T...; it sends them in turn. "cycle" starts again when they
+-- run out (reads); "once" stops the thread then (writes: each attempt changes once), and
+-- "exhausted" counts the threads so stopped. Each answer's status and X-Query-Count are
 -- tallied; done() prints one line "WRK_JSON {...}" with them and wrk's own figures.
 
 local threads = {}
@@ -24,7 +25,8 @@ end
 
 function init(args)
   local count = tonumber(args[2])
-  items, sent, wrapped, statuses, queries = {}, 0, 0, {}, {}
+  once = args[3] == "once"
+  items, sent, exhausted, statuses, queries = {}, 0, 0, {}, {}
   local number = 0
   for line in io.lines(args[1]) do
     if number % count == id then
@@ -55,7 +57,11 @@ end
 
 function request()
   sent = sent + 1
-  if sent > #items then wrapped = wrapped + 1 end
+  if once and sent > #items then
+    -- Every item was sent: the thread stops; this request may go out but is never read.
+    if exhausted == 0 then wrk.thread:stop() end
+    exhausted = 1
+  end
   return items[(sent - 1) % #items + 1]
 end
 
@@ -79,19 +85,19 @@ local function object(map)
 end
 
 function done(summary, latency, requests)
-  local all_statuses, all_queries, all_wrapped = {}, {}, 0
+  local all_statuses, all_queries, all_exhausted = {}, {}, 0
   for _, thread in ipairs(threads) do
     merge(all_statuses, thread:get("statuses"))
     merge(all_queries, thread:get("queries"))
-    all_wrapped = all_wrapped + thread:get("wrapped")
+    all_exhausted = all_exhausted + thread:get("exhausted")
   end
   local errors = summary.errors
   io.write(string.format(
     'WRK_JSON {"requests": %d, "duration_us": %d, "errors": {"connect": %d, "read": %d, '
       .. '"write": %d, "status": %d, "timeout": %d}, "latency_us": {"mean": %.1f, "p50": %d, '
-      .. '"p90": %d, "p99": %d, "max": %d}, "statuses": %s, "queries": %s, "wrapped": %d}\n',
+      .. '"p90": %d, "p99": %d, "max": %d}, "statuses": %s, "queries": %s, "exhausted": %d}\n',
     summary.requests, summary.duration, errors.connect, errors.read, errors.write,
     errors.status, errors.timeout, latency.mean, latency:percentile(50),
     latency:percentile(90), latency:percentile(99), latency.max,
-    object(all_statuses), object(all_queries), all_wrapped))
+    object(all_statuses), object(all_queries), all_exhausted))
 end

@@ -98,3 +98,18 @@ def test_bad_tokens_get_the_drf_views_401(world, token):
     response = _poll(attempt_id, token)
     assert response.status_code == 401
     assert response.json()["code"] in {"token_expired", "invalid_token"}
+
+
+def test_the_attempts_fields_are_those_of_the_serializer(world):
+    from proctoring.attempts.models import Attempt
+    from proctoring.rest.v1.attempts import _AttemptFields, attempt_fields
+
+    _started(world, mint("zed-1", **CLAIMS))
+    world.attempt.archived_at = world.attempt.created
+    world.attempt.save()
+    attempts = list(Attempt.objects.select_related("exam__course"))
+    assert {a.status for a in attempts} == {"created", "started"}
+    for attempt in attempts:
+        expected = dict(_AttemptFields(attempt).data)
+        assert attempt_fields(attempt) == expected
+        assert list(attempt_fields(attempt)) == list(expected)
