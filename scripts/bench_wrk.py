@@ -94,7 +94,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=3000,
         help="attempts for each write phase, each written once (default: 3000)",
     )
-    parser.add_argument("--duration", type=int, default=5, help="seconds per phase (5)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (5)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of the read phases, each beside its floor (3)"
+    )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (2)")
     add_server_arguments(parser)
@@ -102,7 +105,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("give --database-url (or set DATABASE_URL)")
-    for name in ("learners", "write_attempts", "duration", "connections", "wrk_threads"):
+    for name in ("learners", "write_attempts", "duration", "rounds", "connections", "wrk_threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.connections < args.wrk_threads:
@@ -326,15 +329,92 @@ def failures_of(name: str, report: dict[str, Any], budgets: dict[str, int]) -> l
     return found
 
 
-def with_ratios(reports: dict[str, dict[str, Any]]) -> None:
-    for name, report in reports.items():
-        floor = reports[FLOORS[name]]["requests_per_second"]
-        ratio = report["requests_per_second"] / floor if floor else 0.0
-        report["floor"] = FLOORS[name]
-        report["ratio_to_floor"] = round(ratio, 3)
-        if name in GOALS:
-            report["goal_ratio"] = GOALS[name]
-            report["goal_met"] = ratio >= GOALS[name]
+def schedule(rounds: int) -> list[str]:
+    """The order of the wrk runs: each read phase right after its floor, ``rounds`` times;
+    each write phase between two runs of the write floor. A phase's ratio is taken against
+    the floor run beside it, so the machine's load, which drifts, weighs on both alike."""
+    reads = ["floor_read", "poll", "staff_page"] * rounds
+    writes = ["floor_write"]
+    for name in ("start", "submit", "verify", "reject"):
+        writes += [name, "floor_write"]
+    return reads + writes
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2 if ordered else 0.0
+
+
+def run_ratios(order: list[str], runs: list[dict[str, Any]]) -> list[float]:
+    """Each run's requests per second over its floor's beside it: for a read, the floor run
+    of its round (the last before it); for a write, the mean of the floor runs around it."""
+    ratios = []
+    for index, (name, run) in enumerate(zip(order, runs, strict=True)):
+        floor = FLOORS[name]
+        before = [r for n, r in zip(order[:index], runs[:index], strict=True) if n == floor]
+        after = [
+            r for n, r in zip(order[index + 1 :], runs[index + 1 :], strict=True) if n == floor
+        ]
+        beside = before[-1:] + (after[:1] if name in WRITES else [])
+        if name == floor:
+            beside = [run]
+        rate = sum(r["requests_per_second"] for r in beside) / len(beside) if beside else 0.0
+        ratios.append(run["requests_per_second"] / rate if rate else 0.0)
+    return ratios
+
+
+def merged(name: str, runs: list[dict[str, Any]], ratios: list[float]) -> dict[str, Any]:
+    """The runs of one phase as one report: totals, and the median of each run's figures."""
+    ok = sum(r["ok"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    statuses: Counter[str] = Counter()
+    histogram: Counter[int] = Counter()
+    for run in runs:
+        statuses.update(run["status_codes"])
+        histogram.update({int(k): n for k, n in run["queries_per_request"]["histogram"].items()})
+    answered = sum(histogram.values())
+    report = {
+        "runs": len(runs),
+        "requests": sum(r["requests"] for r in runs),
+        "ok": ok,
+        "seconds": round(seconds, 3),
+        "requests_per_second": round(_median([r["requests_per_second"] for r in runs]), 1),
+        "latency_ms": {
+            key: round(_median([r["latency_ms"][key] for r in runs]), 2)
+            for key in runs[0]["latency_ms"]
+        },
+        "status_codes": dict(sorted(statuses.items())),
+        "socket_errors": dict(sum((Counter(r["socket_errors"]) for r in runs), Counter())),
+        "queries_per_request": {
+            "mean": round(sum(k * n for k, n in histogram.items()) / answered, 3)
+            if answered
+            else None,
+            "min": min(histogram, default=None),
+            "max": max(histogram, default=None),
+            "usual": histogram.most_common(1)[0][0] if histogram else None,
+            "histogram": {str(k): n for k, n in sorted(histogram.items())},
+        },
+        "responses_without_query_count": sum(r["responses_without_query_count"] for r in runs),
+        "exhausted_threads": sum(r["exhausted_threads"] for r in runs),
+        "floor": FLOORS[name],
+        "ratio_to_floor": round(_median(ratios), 3),
+        "each_run": [
+            {
+                "requests_per_second": r["requests_per_second"],
+                "p50_ms": r["latency_ms"]["p50"],
+                "p99_ms": r["latency_ms"]["p99"],
+                "ratio_to_floor": round(ratio, 3),
+            }
+            for r, ratio in zip(runs, ratios, strict=True)
+        ],
+    }
+    if name in GOALS:
+        report["goal_ratio"] = GOALS[name]
+        report["goal_met"] = report["ratio_to_floor"] >= GOALS[name]
+    return report
 
 
 def table(reports: dict[str, dict[str, Any]]) -> str:
@@ -393,17 +473,21 @@ def main(argv: list[str] | None = None) -> int:
             warm = Path(folder) / "warm.tsv"
             warm.write_text("\n".join(phases["floor_read"] + phases["poll"]) + "\n", "utf-8")
             run_wrk(args, server.port, warm, once=False, seconds=1)
-            for name, lines in phases.items():
+            order = schedule(args.rounds)
+            runs = []
+            for name in order:
                 items = Path(folder) / f"{name}.tsv"
-                items.write_text("\n".join(lines) + "\n", encoding="utf-8")
-                raw = run_wrk(args, server.port, items, once=name in WRITES)
-                reports[name] = phase_report(raw)
+                items.write_text("\n".join(phases[name]) + "\n", encoding="utf-8")
+                runs.append(phase_report(run_wrk(args, server.port, items, once=name in WRITES)))
+            ratios = run_ratios(order, runs)
+            for name in phases:
+                mine = [i for i, n in enumerate(order) if n == name]
+                reports[name] = merged(name, [runs[i] for i in mine], [ratios[i] for i in mine])
                 failures += failures_of(name, reports[name], budgets_of(vendor))
         if server.process.poll() is not None:
             failures.append("gunicorn died during the run")
     finally:
         server.stop()
-    with_ratios(reports)
     document = {
         "benchmark": "wrk",
         "database": {"vendor": vendor, "version": database_version},
@@ -414,7 +498,9 @@ def main(argv: list[str] | None = None) -> int:
             "generator": "wrk",
             "threads": args.wrk_threads,
             "connections": args.connections,
-            "seconds_per_phase": args.duration,
+            "seconds_per_run": args.duration,
+            "read_rounds": args.rounds,
+            "order": schedule(args.rounds),
         },
         "workload": {
             "polling_learners": args.learners,
@@ -430,8 +516,11 @@ def main(argv: list[str] | None = None) -> int:
         "ok": not failures,
         "failures": failures,
         "notes": [
-            "requests_per_second = 2xx answers / wrk's duration of the phase; ratio_to_floor "
-            "compares it with floor_read (reads) or floor_write (writes) of the same run.",
+            "Each wrk run lasts seconds_per_run (a write run less when its attempts run out); "
+            "a run's requests_per_second = its 2xx answers / its duration. A phase's figures "
+            "are the median of its runs; ratio_to_floor is the median of each run's rate over "
+            "the floor run beside it (floor_read of its round, or the mean of the floor_write "
+            "runs before and after it).",
             "statements: the server's X-Query-Count, authentication included; PostgreSQL's "
             "BEGIN and COMMIT are not counted (psycopg sends them itself).",
         ],

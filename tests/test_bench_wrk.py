@@ -32,7 +32,16 @@ def _bench(tmp_path, *extra):
     done = subprocess.run(
         [
             *(sys.executable, str(SCRIPT), "--database-url", _database_url()),
-            *("--learners", "3", "--write-attempts", str(WRITES), "--duration", "1"),
+            *(
+                "--learners",
+                "3",
+                "--write-attempts",
+                str(WRITES),
+                "--duration",
+                "1",
+                "--rounds",
+                "1",
+            ),
             *("--connections", "2", "--wrk-threads", "1", "--output", str(output), *extra),
         ],
         env={**os.environ, "PROCTORING_DATA_DIR": str(tmp_path)},
@@ -70,6 +79,25 @@ def test_bench_wrk_end_to_end(transactional_db, tmp_path):
     for status, name in (("verified", "verify"), ("rejected", "reject")):
         assert phases[name]["ok"] <= statuses.count(status) <= phases[name]["ok"] + 2
     assert "| poll |" in report["table"]
+    assert phases["floor_write"]["runs"] == 5  # before, between and after the four writes
+    assert [run["ratio_to_floor"] for run in phases["floor_read"]["each_run"]] == [1.0]
+
+
+def test_each_run_is_compared_with_the_floor_beside_it():
+    sys.path.insert(0, str(SCRIPT.parent))
+    import bench_wrk
+
+    order = bench_wrk.schedule(2)
+    assert order[:3] == ["floor_read", "poll", "staff_page"] and order[3] == "floor_read"
+    assert order[6:] == [
+        *("floor_write", "start", "floor_write", "submit", "floor_write"),
+        *("verify", "floor_write", "reject", "floor_write"),
+    ]
+    runs = [{"requests_per_second": float(rate)} for rate in range(1, len(order) + 1)]
+    ratios = bench_wrk.run_ratios(order, runs)
+    assert ratios[1] == 2.0  # the poll of round 1 (2/s) over its floor (1/s)
+    assert ratios[4] == 5 / 4  # round 2's poll over round 2's floor
+    assert ratios[7] == 8 / ((7 + 9) / 2)  # start over the mean of the floors around it
 
 
 def test_bench_wrk_refuses_bad_options(tmp_path):
