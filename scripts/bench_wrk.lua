@@ -1,12 +1,16 @@
 -- wrk script of scripts/bench_wrk.py: requests from a file, the answers' statuses and SQL counts.
 --
---   wrk -t T -c C -d D -s scripts/bench_wrk.lua URL -- ITEMS_FILE T once|cycle
+--   wrk -t T -c C -d D -s scripts/bench_wrk.lua URL -- ITEMS_FILE T once|cycle [RATE C]
 --
 -- ITEMS_FILE has one request a line: METHOD<TAB>PATH<TAB>TOKEN or -<TAB>BODY or -. Thread i
 -- (of T) takes lines i, i+T, i+2T...; it sends them in turn. "cycle" starts again when they
 -- run out (reads); "once" stops the thread then (writes: each attempt changes once), and
 -- "exhausted" counts the threads so stopped. Each answer's status and X-Query-Count are
--- tallied; done() prints one line "WRK_JSON {...}" with them and wrk's own figures.
+-- tallied; done() prints one line "WRK_JSON {...}" with them and wrk's own figures. With a
+-- RATE (requests per second in all, over C connections) and a delay() function appended to
+-- this script (wrk looks for it when it loads the script: bench_wrk.py appends it for that run
+-- only), each connection waits C / RATE seconds before each request: about RATE a second
+-- while answers take less than that.
 
 local threads = {}
 
@@ -26,6 +30,11 @@ end
 function init(args)
   local count = tonumber(args[2])
   once = args[3] == "once"
+  local rate = tonumber(args[4] or "0")
+  wait = 0
+  if rate > 0 then
+    wait = 1000 * tonumber(args[5]) / rate  -- milliseconds between a connection's requests
+  end
   items, sent, exhausted, statuses, queries = {}, 0, 0, {}, {}
   local number = 0
   for line in io.lines(args[1]) do

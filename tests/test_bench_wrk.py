@@ -17,6 +17,7 @@ from tests.test_bench_http import _database_url
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_wrk.py"
 WRITES = 12
 PHASES = ["floor_read", "poll", "staff_page", "floor_write", "start", "submit", "verify", "reject"]
+RATE = 20  # the poll at a set rate, requests per second
 
 pytestmark = [
     pytest.mark.skipif(
@@ -42,7 +43,8 @@ def _bench(tmp_path, *extra):
                 "--rounds",
                 "1",
             ),
-            *("--connections", "2", "--wrk-threads", "1", "--output", str(output), *extra),
+            *("--connections", "2", "--wrk-threads", "1", "--poll-rate", str(RATE)),
+            *("--output", str(output), *extra),
         ],
         env={**os.environ, "PROCTORING_DATA_DIR": str(tmp_path)},
         capture_output=True,
@@ -58,7 +60,11 @@ def test_bench_wrk_end_to_end(transactional_db, tmp_path):
     report = json.loads(done.stdout)
     assert json.loads(output.read_text(encoding="utf-8")) == report
     assert report["ok"] is True and report["failures"] == []
-    assert list(report["phases"]) == PHASES
+    assert list(report["phases"]) == [*PHASES, "poll_at_rate"]
+    at_rate = report["phases"].pop("poll_at_rate")
+    assert at_rate["target_requests_per_second"] == RATE
+    assert 0 < at_rate["requests_per_second"] <= 1.5 * RATE  # held back by wrk's delay()
+    assert at_rate["queries_per_request"]["max"] == 1
     for name, phase in report["phases"].items():
         assert phase["ok"] > 0, name
         assert set(phase["status_codes"]) <= {"200"}, name
