@@ -17,7 +17,13 @@ as ``bench_http.py``: 2 ``gthread`` workers of 4 threads, ``PROCTORING_JOBS=off`
 * ``start``, ``submit``: the learners' ``POST /api/v1/attempts/{id}/start`` and ``.../submit``,
   each attempt once;
 * ``verify``, ``reject``: the staff member's ``POST /api/v1/attempts/{id}/review``, each
-  attempt once.
+  attempt once;
+* ``poll_at_rate``: last, the poll at ``--poll-rate`` requests a second (wrk's ``delay()``),
+  its p99 against the surge's goal (50 ms at 1,000 a second).
+
+The reads run in ``--rounds`` rounds, each right after its floor; each write runs between two
+runs of the write floor: a phase's ratio is the median of its runs' rates over the floor run
+beside them.
 
 It reports per phase requests per second, p50/p90/p99 latency, the SQL statements per
 request (``X-Query-Count``), and the ratio of requests per second to the floor of its kind;
