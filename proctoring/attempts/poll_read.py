@@ -3,8 +3,10 @@
 The ORM spends more time building and compiling this query than PostgreSQL spends running it.
 So its SQL is written once per process, from the models' own columns (a field added to a
 model is read too), and each row is turned into model instances with the fields' own
-converters, as the ORM would. One statement: the attempt, its exam and course, and the user
-of the caller's platform identity as a sub-select (see ``attempt_get_for_identity``).
+converters, as the ORM would. One statement: the attempt, its exam and course, the user of
+the caller's platform identity as a sub-select, and, for an attempt not started yet, the
+learner's time allowances (its timer shows the time it would get), as ``attempt_lock``
+loads them with ``with_allowances``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from django.db import connections
 from django.db.models import Model
 
 from proctoring.accounts.models import PlatformIdentity
+from proctoring.allowances.models import Allowance
+from proctoring.attempts.locks import ALLOWANCE_KEYS
 from proctoring.attempts.models import Attempt
 from proctoring.courses.models import Course
 from proctoring.exams.models import Exam
@@ -43,8 +47,16 @@ def _statement(vendor: str) -> tuple[str, list[_Reader]]:
         *_quoted("e", Exam, qn),
         *_quoted("c", Course, qn),
     ]
+    allowance = Allowance._meta
+    allowances = [
+        f"CASE WHEN a.{qn('started_at')} IS NULL THEN (SELECT al.{qn('value')}"
+        f" FROM {qn(allowance.db_table)} al WHERE al.{qn('exam_id')} = a.{qn('exam_id')}"
+        f" AND al.{qn('user_id')} = a.{qn('user_id')} AND al.{qn('key')} = '{key}' LIMIT 1)"
+        " END"
+        for key in ALLOWANCE_KEYS
+    ]
     sql = (
-        f"SELECT {', '.join(columns)}, "
+        f"SELECT {', '.join(columns + allowances)}, "
         f"(SELECT i.{qn('user_id')} FROM {qn(identity.db_table)} i"
         f" INNER JOIN {qn(user.db_table)} u ON u.{qn(user.pk.column)} = i.{qn('user_id')}"
         f" WHERE i.{qn('issuer')} = %s AND i.{qn('subject')} = %s"
@@ -100,5 +112,8 @@ def attempt_read_for_identity(
     attempt, exam, course = instances
     exam.course = course
     attempt.exam = exam
+    for key in ALLOWANCE_KEYS:  # as attempt_lock(..., with_allowances=True) loads them
+        setattr(attempt, f"allowance_{key}", row[start])
+        start += 1
     viewer_id = row[start]
     return attempt, int(viewer_id) if viewer_id is not None else None

@@ -113,3 +113,22 @@ def test_the_attempts_fields_are_those_of_the_serializer(world):
         expected = dict(_AttemptFields(attempt).data)
         assert attempt_fields(attempt) == expected
         assert list(attempt_fields(attempt)) == list(expected)
+
+
+def test_an_attempt_not_started_shows_the_learners_allowances_in_one_statement(
+    world, django_assert_num_queries
+):
+    from proctoring.allowances.models import Allowance
+
+    token = mint("zed-1", **CLAIMS)
+    body = {"exam_id": world.exam.pk}
+    created = APIClient().post("/api/v1/attempts", body, format="json", **bearer(token))
+    attempt_id = created.json()["id"]
+    zed = User.objects.get(username="zed")
+    Allowance.objects.create(exam=world.exam, user=zed, key="additional_time_granted", value="30")
+    with django_assert_num_queries(1):
+        lean = _poll(attempt_id, token).json()
+    drf = _poll(attempt_id, token, "?format=json").json()  # reads the allowances itself
+    assert lean["time_remaining_seconds"] is None
+    assert lean["allowed_time_seconds"] == drf["allowed_time_seconds"]
+    assert lean["allowed_time_seconds"] == (world.exam.time_limit_mins + 30) * 60
