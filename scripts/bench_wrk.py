@@ -509,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-wrk-") as folder:
             # Unmeasured: the workers' connections, prepared statements and caches warm up.
             warm = Path(folder) / "warm.tsv"
-            warm.write_text("\n".join(phases["floor_read"] + phases["poll"]) + "\n", "utf-8")
+            reads = phases["floor_read"] + phases["poll"] + phases["staff_page"] * 8
+            warm.write_text("\n".join(reads) + "\n", "utf-8")
             run_wrk(args, server.port, warm, once=False, seconds=1)
             order = schedule(args.rounds)
             runs = []
