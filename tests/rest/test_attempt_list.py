@@ -94,3 +94,18 @@ def test_the_user_search_uses_the_case_insensitive_indexes(world):
     plan = _plan(get_user_model().objects.filter(user_search_filter("Ali")).only("id"))
     assert "accounts_user_username_ci" in plan
     assert "accounts_user_email_ci" in plan
+
+
+def test_a_pages_rows_are_those_of_the_serializer(world):
+    from proctoring.rest.v1.attempts import AttemptListItem, attempt_list_item
+
+    _add_attempts(world, 3)
+    archived = Attempt.objects.order_by("id").first()
+    archived.archived_at = archived.created
+    archived.save()
+    rows = list(Attempt.objects.select_related("exam", "user").order_by("id"))
+    assert len(rows) >= 4 and any(row.archived_at for row in rows)
+    for row in rows:
+        expected = dict(AttemptListItem(row).data)
+        assert attempt_list_item(row) == expected
+        assert list(attempt_list_item(row)) == list(expected)
