@@ -134,7 +134,15 @@ def _database(url: str) -> dict[str, Any]:
         if config["NAME"] != ":memory:":
             # Tests run on a file so that threads of a concurrency test share one database.
             config["TEST"] = {"NAME": str(Path(config["NAME"]).with_suffix(".test.sqlite3"))}
-    elif engine != "django.db.backends.postgresql":
+    elif engine == "django.db.backends.postgresql":
+        # Parameters bound by the server, and a statement run this many times on a connection
+        # prepared there (planned once): the hot reads' planning costs more than their run.
+        # 0 prepares nothing (behind a pooler in transaction mode, e.g. PgBouncer < 1.21).
+        threshold = env_int("PROCTORING_DB_PREPARE_THRESHOLD", 5, minimum=0)
+        config.setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=threshold or None
+        )
+    else:
         raise ImproperlyConfigured(
             f"DATABASE_URL must point to SQLite or PostgreSQL, got engine {engine!r}"
         )
@@ -328,6 +336,11 @@ PROCTORING_JWT_AUDIENCE = env_str("PROCTORING_JWT_AUDIENCE")
 PROCTORING_JWT_LEEWAY_SECONDS = env_int("PROCTORING_JWT_LEEWAY_SECONDS", 30, minimum=0)
 # How long the keys fetched from a JWKS URL are kept before they are fetched again.
 PROCTORING_JWT_JWKS_CACHE_SECONDS = env_int("PROCTORING_JWT_JWKS_CACHE_SECONDS", 300, minimum=0)
+# How long a process keeps what authentication learned (a verified JWT's user, an API key, a
+# user's course staff role; proctoring/rest/auth_cache.py): a change shows in every process within
+# this many seconds, at once in the one that made it. 0 turns the cache off. At most entries:
+PROCTORING_AUTH_CACHE_SECONDS = env_int("PROCTORING_AUTH_CACHE_SECONDS", 5, minimum=0)
+PROCTORING_AUTH_CACHE_SIZE = env_int("PROCTORING_AUTH_CACHE_SIZE", 10_000, minimum=1)
 # The largest request body the API parses, in bytes (a larger one is a 413).
 PROCTORING_API_MAX_BODY_BYTES = env_int("PROCTORING_API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 

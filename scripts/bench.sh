@@ -11,6 +11,11 @@
 #   3. scripts/bench_http.py: the REST API under gunicorn, the in-exam poll and a submit, with
 #      concurrent clients (http-sqlite.json, http-postgresql.json); it fails the run when a
 #      request fails or the poll makes more than 3 SQL statements.
+#   3a. scripts/bench_wrk.py: the REST API under gunicorn driven by wrk, against bare Django
+#      floors in the same run (a primary-key SELECT; a locked read, UPDATE and INSERT): poll,
+#      staff page, start, submit, verify, reject; requests/s, p50/p99, statements, ratio to the
+#      floor (wrk-postgresql.json), on PostgreSQL only; BENCH_WRK_OPTIONS go to it. wrk comes
+#      from Debian's packages: installed with apt-get when missing and run as root.
 #   4. scripts/bench_surge.py: an exam-start surge under gunicorn, BENCH_SURGE_OPTIONS
 #      (default: 300 learners start within 60 s, poll every 30 s for 120 s, submit; about
 #      3 min), on PostgreSQL (surge-postgresql.json); on SQLite too when BENCH_SURGE_SQLITE=1
@@ -26,8 +31,18 @@ BENCH_EXPIRY_ATTEMPTS="${BENCH_EXPIRY_ATTEMPTS:-10000}"
 BENCH_OUTBOX_EVENTS="${BENCH_OUTBOX_EVENTS:-10000}"
 read -r -a HTTP_OPTIONS <<<"${BENCH_HTTP_OPTIONS:-}"
 read -r -a SURGE_OPTIONS <<<"${BENCH_SURGE_OPTIONS:-}"
+read -r -a WRK_OPTIONS <<<"${BENCH_WRK_OPTIONS:-}"
 export PROCTORING_DATA_DIR="$OUT"
 mkdir -p "$OUT"
+
+ensure_wrk() {  # wrk, the HTTP load generator of bench_wrk.py, from Debian's packages
+    command -v wrk >/dev/null && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== installing wrk (apt-get)" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2
+    fi
+    command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+}
 
 fresh_sqlite() {  # fresh_sqlite NAME: delete and migrate var/bench/NAME.sqlite3; print its URL
     rm -f "$OUT/$1.sqlite3" "$OUT/$1.sqlite3-wal" "$OUT/$1.sqlite3-shm"
@@ -127,6 +142,13 @@ echo
 echo "== HTTP bench on PostgreSQL (gunicorn)" >&2
 "$BIN/python" scripts/bench_http.py --database-url "$BENCH_DATABASE_URL" \
     --output "$OUT/http-postgresql.json" ${HTTP_OPTIONS[@]+"${HTTP_OPTIONS[@]}"}
+echo
+
+echo "== HTTP bench against the floors on PostgreSQL (gunicorn, wrk)" >&2
+ensure_wrk
+rm -f "$OUT/wrk-postgresql.json"
+"$BIN/python" scripts/bench_wrk.py --database-url "$BENCH_DATABASE_URL" \
+    --output "$OUT/wrk-postgresql.json" ${WRK_OPTIONS[@]+"${WRK_OPTIONS[@]}"}
 echo
 
 echo "== exam-start surge on PostgreSQL (gunicorn)" >&2

@@ -51,3 +51,13 @@ def committed():
     with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
         yield callbacks
     outbox_deliver()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_auth_cache():
+    """What authentication learned stays in its test: ids are reused after each rollback."""
+    from proctoring.rest.auth_cache import auth_cache
+
+    auth_cache.clear()
+    yield
+    auth_cache.clear()

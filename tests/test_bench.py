@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from proctoring.devtools.bench_floor import statement_kind
 from proctoring.devtools.management.commands.bench import OPERATIONS
 from tests.conftest import on_postgresql
 
@@ -73,3 +74,31 @@ def test_bench_query_budgets(report):
     for name in ("start", "submit", "verify", "reject", "decline_cascade_10"):
         queries = operations[name]["queries_per_op"]
         assert queries["min"] == queries["max"], (name, queries)
+
+
+def test_each_operation_is_reported_beside_its_floor(report):
+    for name, row in report["operations"].items():
+        floor = row["floor"]
+        # The floor runs the usual call's statements, as many as the call made.
+        assert row["queries_per_op"]["min"] <= len(floor["shape"]) <= row["queries_per_op"]["max"]
+        assert floor["calls"] == row["count"], name
+        assert floor["mean_ms"] > 0 and row["ratio_to_floor"] > 0, name
+        assert row["floor_goal_met"] == (row["ratio_to_floor"] <= 2.0), name
+    start = report["operations"]["start"]["floor"]["shape"]
+    assert start[0].startswith("BEGIN") and start[-1] == "COMMIT"
+    assert "UPDATE" in start and "INSERT" in start
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind"),
+    [
+        ('SELECT "a"."id" FROM "a" WHERE "a"."id" = 1', "SELECT"),
+        ('SELECT "a"."id" FROM "a" WHERE "a"."id" = 1 FOR UPDATE OF "a"', "LOCK"),
+        ("  insert into a values (1)", "INSERT"),
+        ("BEGIN IMMEDIATE", "BEGIN"),
+        ("RELEASE SAVEPOINT s1", "RELEASE"),
+        ("", ""),
+    ],
+)
+def test_statement_kinds(sql, kind):
+    assert statement_kind(sql) == kind

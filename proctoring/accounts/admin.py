@@ -10,8 +10,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from proctoring.accounts.models import ApiKey, PlatformIdentity
-from proctoring.accounts.services import api_key_create
-from proctoring.core.clock import now
+from proctoring.accounts.services import api_key_create, api_key_revoke
 
 
 @admin.register(ApiKey)
@@ -38,7 +37,10 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
 
     @admin.action(description="Revoke the selected API keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=now())
+        count = sum(
+            api_key_revoke(prefix=prefix)
+            for prefix in queryset.filter(revoked_at__isnull=True).values_list("prefix", flat=True)
+        )
         messages.success(request, f"{count} API key(s) revoked.")
 
 

@@ -49,9 +49,13 @@ def api_key_create(*, name: str) -> tuple[ApiKey, str]:
 def api_key_revoke(*, prefix: str) -> bool:
     """Revoke the key with this prefix; False when no active key has it."""
     prefix = prefix.removeprefix(KEY_PREFIX).split("_", 1)[0]
-    return (
-        ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=now()) > 0
-    )
+    revoked = False
+    for api_key in ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True):
+        api_key.revoked_at = now()
+        # Saved (not updated in bulk) so that post_save tells the authentication cache.
+        api_key.save(update_fields=["revoked_at", "modified"])
+        revoked = True
+    return revoked
 
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:

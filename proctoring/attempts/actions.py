@@ -83,9 +83,11 @@ def attempt_lock_current(
     with_allowances: bool = False,
     owner_id: int | None = None,
     annotations: Mapping[str, Any] | None = None,
+    authorize: Callable[[Attempt], None] | None = None,
 ) -> Attempt:
-    """The attempt, locked, which must exist, belong to ``owner_id`` when one is given, and
-    not be archived (checked in that order)."""
+    """The attempt, locked, which must exist, belong to ``owner_id`` when one is given, pass
+    ``authorize`` (which raises to refuse) when one is given, and not be archived (checked in
+    that order)."""
     locked = attempt_lock(
         attempt_id=attempt_id,
         cascading=cascading,
@@ -96,6 +98,8 @@ def attempt_lock_current(
         raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
     if owner_id is not None and locked.user_id != owner_id:
         raise AttemptNotOwned()
+    if authorize is not None:
+        authorize(locked)
     if locked.archived_at is not None:
         raise AttemptArchived(f"Attempt {attempt_id} was reset; it cannot change any more.")
     return locked
@@ -204,11 +208,18 @@ def _act_locked(attempt: Attempt, action: str, actor_id: int) -> AttemptDeadline
     return None
 
 
-def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Attempt:
+def attempt_review(
+    *,
+    attempt_id: int,
+    status: str,
+    actor_id: int | None,
+    authorize: Callable[[Attempt], None] | None = None,
+) -> Attempt:
     """Course staff give a completed attempt a verdict: verified, rejected or second review.
 
     Nobody reviews their own attempt (``SelfReview``), course or global staff alike; a review
-    without an actor (the system's) is allowed.
+    without an actor (the system's) is allowed. ``authorize`` may refuse the locked attempt
+    (by raising) before anything changes: the caller's check needs no read of its own.
     """
     target = statuses.parse_status(status)
     if target is None or target not in REVIEW_STATUSES:
@@ -217,7 +228,7 @@ def attempt_review(*, attempt_id: int, status: str, actor_id: int | None) -> Att
         )
     rule = next(rule for rule in STAFF_ACTIONS.values() if rule.to_status == target)
     with transaction.atomic():
-        attempt = attempt_lock_current(attempt_id=attempt_id)
+        attempt = attempt_lock_current(attempt_id=attempt_id, authorize=authorize)
         if actor_id is not None and attempt.user_id == actor_id:
             raise SelfReview(f"Attempt {attempt_id} is your own: another staff member reviews it.")
         if attempt.status not in rule.sources:

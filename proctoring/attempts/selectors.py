@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
+from proctoring.accounts.models import PlatformIdentity
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.core.ids import as_id
@@ -53,6 +54,24 @@ def attempt_get_by_id(*, attempt_id: Any) -> Attempt | None:
     if pk is None:
         return None
     attempt: Attempt | None = Attempt.objects.select_related("exam__course").filter(pk=pk).first()
+    return attempt
+
+
+def attempt_get_for_identity(
+    *, attempt_id: int, issuer: str, subject: str, claims_digest: str
+) -> Attempt | None:
+    """The attempt with its exam and course, annotated ``viewer_id``: the active user of the
+    platform identity whose last applied claims have this digest, else None. One statement:
+    the in-exam poll authenticates and reads with it (``rest/v1/attempt_poll.py``)."""
+    viewer = PlatformIdentity.objects.filter(
+        issuer=issuer, subject=subject, claims_digest=claims_digest, user__is_active=True
+    ).values("user_id")[:1]
+    attempt: Attempt | None = (
+        Attempt.objects.select_related("exam__course")
+        .annotate(viewer_id=Subquery(viewer))
+        .filter(pk=attempt_id)
+        .first()
+    )
     return attempt
 
 

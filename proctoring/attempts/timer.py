@@ -117,7 +117,7 @@ def attempt_clock(*, attempt: Attempt, now: datetime) -> AttemptClock:
         allowed = _allowed(
             attempt,
             time_limit_mins=attempt.exam.time_limit_mins,
-            allowances=attempt_allowances(exam_id=attempt.exam_id, user_id=attempt.user_id),
+            allowances=attempt_allowances_loaded(attempt),  # loaded with it, or read now
         )
         remaining = None
     else:

@@ -27,6 +27,7 @@ from proctoring.accounts.claims import InvalidClaims, platform_claims_parse
 from proctoring.accounts.identities import platform_user_sync
 from proctoring.accounts.models import ApiKey
 from proctoring.accounts.services import KEY_PREFIX, api_key_authenticate
+from proctoring.rest.auth_cache import auth_cache, clock, secret_key, user_copy
 
 HS256 = "HS256"
 RS256 = "RS256"
@@ -152,6 +153,12 @@ def platform_token_decode(token: str) -> dict[str, Any]:
     return claims
 
 
+def token_end(claims: dict[str, Any]) -> float:
+    """When the decoder would refuse the token as expired, on the cache's clock."""
+    left = float(claims["exp"]) + settings.PROCTORING_JWT_LEEWAY_SECONDS - time.time()
+    return clock() + left
+
+
 class JWTAuthentication(authentication.BaseAuthentication):
     """A learner or staff member of the course platform, by a JWT the platform signed.
 
@@ -166,6 +173,10 @@ class JWTAuthentication(authentication.BaseAuthentication):
         token = credentials[1]
         if token.startswith(KEY_PREFIX):
             return None  # an API key sent as a bearer token
+        key = secret_key("jwt", token)
+        cached = auth_cache.get(key)
+        if cached is not None:
+            return user_copy(cached[0]), cached[1]
         claims = platform_token_decode(token)
         try:
             parsed = platform_claims_parse(
@@ -176,7 +187,9 @@ class JWTAuthentication(authentication.BaseAuthentication):
             raise _fail(str(exc), "invalid_claims") from exc
         if not user.is_active:
             raise _fail("This user is inactive.", "user_inactive")
-        return user, PlatformToken(claims)
+        auth = PlatformToken(claims)
+        auth_cache.put(key, (user, auth), user_id=user.pk, until=token_end(claims))
+        return user_copy(user), auth
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
@@ -192,12 +205,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         scheme, key = credentials
         if scheme != "api-key" and not (scheme == "bearer" and key.startswith(KEY_PREFIX)):
             return None
+        cache_key = secret_key("api-key", key)
+        cached = auth_cache.get(cache_key)
+        if cached is not None:
+            return user_copy(cached.user), cached
         api_key = api_key_authenticate(raw_key=key)
         if api_key is None:
             raise _fail("The API key is not valid or was revoked.", "invalid_api_key")
         if not api_key.user.is_active:
             raise _fail("This service account is inactive.", "user_inactive")
-        return api_key.user, api_key
+        auth_cache.put(cache_key, api_key, user_id=api_key.user_id)
+        return user_copy(api_key.user), api_key
 
 
 class SessionAuthentication(authentication.SessionAuthentication):

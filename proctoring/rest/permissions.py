@@ -23,6 +23,7 @@ from proctoring.exceptions import (
     StudentExamAttemptDoesNotExistsException,
 )
 from proctoring.providers.registry import provider_alias_of_service_account
+from proctoring.rest.auth_cache import auth_cache
 from proctoring.runtime import get_runtime_service
 
 NO_COURSE_MESSAGE = "could not determine the course_id"
@@ -49,9 +50,19 @@ def is_global_staff(request: Request) -> bool:
 
 
 def is_course_staff(request: Request, course_id: str) -> bool:
+    """Global staff, or staff of the course by the instructor service; its answer is kept a
+    few seconds (``auth_cache``): a role granted or taken away shows within that bound."""
     if is_global_staff(request):
         return True
-    return bool(get_runtime_service("instructor").is_course_staff(request.user, course_id))
+    user, service = request.user, get_runtime_service("instructor")
+    if user.pk is None:
+        return bool(service.is_course_staff(user, course_id))
+    key = ("course-staff", service, user.pk, course_id)  # another service, another answer
+    known = auth_cache.get(key)
+    if known is None:
+        known = bool(service.is_course_staff(user, course_id))
+        auth_cache.put(key, known, user_id=user.pk)
+    return bool(known)
 
 
 def _not_staff() -> exceptions.PermissionDenied:
@@ -113,6 +124,15 @@ class IsCourseStaff(permissions.BasePermission):
         if not is_course_staff(request, course_of_request(request, view)):
             raise _not_staff()
         return True
+
+
+class IsStaffOfLockedAttempt(permissions.BasePermission):
+    """Staff of the course of the attempt named in the URL, checked by the view itself on the
+    attempt it locks (``check_attempt_staff``): an unknown attempt is a 404, another course's
+    a 403, as with ``IsCourseStaff``, with no read of the attempt's course beforehand."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user.is_authenticated)
 
 
 class IsLearner(permissions.BasePermission):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -49,6 +50,7 @@ class ReviewOutcome:
     applied: bool
     flagged: bool
     duplicate: bool = False
+    attempt: Attempt | None = field(default=None, compare=False, repr=False)  # as it is now
 
 
 def _latest_provider_review(field: str) -> Subquery:
@@ -194,12 +196,18 @@ def _apply(
 
 
 def review_by_staff(
-    *, attempt_id: int, verdict: str, actor_id: int | None, reason: str = ""
+    *,
+    attempt_id: int,
+    verdict: str,
+    actor_id: int | None,
+    reason: str = "",
+    authorize: Callable[[Attempt], None] | None = None,
 ) -> ReviewOutcome:
     """Course staff review an attempt: verify, reject or ask for a second review; changing a
-    verdict already given (an override) needs a ``reason``. Nobody reviews their own attempt."""
+    verdict already given (an override) needs a ``reason``. Nobody reviews their own attempt.
+    ``authorize`` may refuse the locked attempt (by raising) before anything changes."""
     with transaction.atomic():
-        attempt = attempt_lock_current(attempt_id=attempt_id)
+        attempt = attempt_lock_current(attempt_id=attempt_id, authorize=authorize)
         if actor_id is not None and attempt.user_id == actor_id:
             raise SelfReview(f"Attempt {attempt_id} is your own: another staff member reviews it.")
         decision = staff_review_decision(
@@ -220,4 +228,6 @@ def review_by_staff(
             info["reason"] = reason
         cause = "staff:override" if decision.why == "override" else "staff:review"
         _apply(attempt, review, decision, info, cause=cause)
-    return ReviewOutcome(review.pk, attempt.pk, attempt.status, review.applied, False)
+    return ReviewOutcome(
+        review.pk, attempt.pk, attempt.status, review.applied, False, attempt=attempt
+    )

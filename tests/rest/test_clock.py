@@ -38,7 +38,7 @@ def test_the_poll_of_a_started_attempt_reads_its_stored_deadline(world):
     assert 3590 <= body["time_remaining_seconds"] <= 3600
 
 
-def test_the_poll_of_a_started_attempt_takes_2_queries_with_a_jwt(world, django_assert_num_queries):
+def test_the_poll_of_a_started_attempt_takes_1_query_with_a_jwt(world, django_assert_num_queries):
     token = mint("alice-9", preferred_username="alice9", course_roles={COURSE_ID: "learner"})
     client = client_for(world, "anonymous")
     created = client.post(
@@ -48,7 +48,7 @@ def test_the_poll_of_a_started_attempt_takes_2_queries_with_a_jwt(world, django_
         **bearer(token),
     )
     attempt_id = created.json()["id"]
-    with django_assert_num_queries(2):  # identity and user; attempt and exam
+    with django_assert_num_queries(1):  # the attempt with its exam and course, and the identity
         response = client.get(f"/api/v1/attempts/{attempt_id}", **bearer(token))
     assert response.json()["time_remaining_seconds"] > 0
 
@@ -248,10 +248,10 @@ def test_pausing_twice_and_resuming_a_running_clock_are_409s(world):
     assert staff.post(f"/api/v1/attempts/{world.attempt.pk}/pause").status_code == 409
 
 
-def test_the_learners_submit_with_a_jwt_takes_5_statements_and_the_commit(world):
-    """Authentication (the identity and its user), the attempt read and locked once, its
-    UPDATE, its history INSERT and its event INSERT; the credit update leaves from the outbox
-    after the commit."""
+def test_the_learners_submit_with_a_jwt_takes_4_statements_and_the_commit(world):
+    """The attempt read and locked once, its UPDATE, its history INSERT and its event INSERT
+    (the token's user was verified by the learner's earlier request: ``auth_cache``); the
+    credit update leaves from the outbox after the commit."""
     token = mint("alice-9", preferred_username="alice9", course_roles={COURSE_ID: "learner"})
     client = client_for(world, "anonymous")
     created = client.post(
@@ -266,8 +266,8 @@ def test_the_learners_submit_with_a_jwt_takes_5_statements_and_the_commit(world)
     assert response.status_code == 200
     assert response.json()["status"] == "submitted"
     statements = [q["sql"] for q in queries.captured_queries if not _is_control(q["sql"])]
-    assert len(statements) == 5, statements
-    assert "FOR UPDATE" in statements[1] or connection.vendor == "sqlite"
+    assert len(statements) == 4, statements
+    assert "FOR UPDATE" in statements[0] or connection.vendor == "sqlite"
 
 
 def _is_control(sql):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -26,11 +26,13 @@ from proctoring.rest.pagination import PageNumberPagination, paginated
 from proctoring.rest.permissions import (
     IsCourseStaff,
     IsLearner,
+    IsStaffOfLockedAttempt,
     check_attempt_reader,
     check_attempt_staff,
 )
 from proctoring.rest.schema import errors
 from proctoring.rest.v1.access import gate_action, gate_create, gate_created
+from proctoring.rest.v1.attempt_poll import attempt_poll_lean
 from proctoring.rest.v1.common import (
     JsonBooleanField,
     JsonCharField,
@@ -101,11 +103,38 @@ class AttemptOutput(_AttemptFields):
     )
 
 
+_WHEN = serializers.DateTimeField()
+
+
+def _when(value: Any) -> Any:
+    return _WHEN.to_representation(value) if value else None
+
+
+def attempt_fields(attempt: Attempt) -> dict[str, Any]:
+    """``_AttemptFields(attempt).data``, without building a serializer and its fields for
+    every answer (the poll's hot path); a test holds the two equal."""
+    exam = attempt.exam
+    return {
+        "id": int(attempt.pk),
+        "exam_id": int(attempt.exam_id),
+        "course_id": str(exam.course_id),
+        "exam_name": str(exam.exam_name),
+        "user_id": int(attempt.user_id),
+        "attempt_number": int(attempt.attempt_number),
+        "status": str(attempt.status),
+        "taking_as_proctored": bool(attempt.taking_as_proctored),
+        "is_sample_attempt": bool(attempt.is_sample_attempt),
+        "started_at": _when(attempt.started_at),
+        "completed_at": _when(attempt.completed_at),
+        "archived_at": _when(attempt.archived_at),
+    }
+
+
 def render_attempt(attempt: Attempt) -> dict[str, Any]:
     """The attempt and its clock, as ``AttemptOutput``."""
     clock = attempt_clock(attempt=attempt, now=now())
-    data = dict(_AttemptFields(attempt).data)
-    when = serializers.DateTimeField()
+    data = attempt_fields(attempt)
+    when = _WHEN
     data.update(
         server_time=when.to_representation(clock.now),
         deadline_at=when.to_representation(clock.deadline_at) if clock.deadline_at else None,
@@ -185,7 +214,15 @@ class AttemptActiveApi(APIView):
 
 
 class AttemptDetailApi(APIView):
-    """Poll an attempt: its learner, or staff of its course."""
+    """Poll an attempt: its learner, or staff of its course.
+
+    A learner's poll with its JWT takes the lean path (``attempt_poll.py``): one statement,
+    authentication included; every other request goes through DRF as usual.
+    """
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        lean = attempt_poll_lean(request, kwargs["attempt_id"], render_attempt)
+        return lean if lean is not None else super().dispatch(request, *args, **kwargs)
 
     @extend_schema(operation_id="attempt_read", responses={200: AttemptOutput, **errors(404)})
     def get(self, request: Request, attempt_id: int) -> Response:
@@ -241,9 +278,13 @@ AttemptErrorApi = _action_view("error", "Report an error (software or provider)"
 
 class AttemptReviewApi(APIView):
     """Course staff give a completed attempt a verdict; changing a verdict already given (an
-    override) needs a ``reason`` (400 ``review_reason_required`` without one)."""
+    override) needs a ``reason`` (400 ``review_reason_required`` without one).
 
-    permission_classes = [IsCourseStaff]
+    Whether the caller is staff of the attempt's course is checked on the attempt as the
+    review locks it: no read of its own (``IsStaffOfLockedAttempt``).
+    """
+
+    permission_classes = [IsStaffOfLockedAttempt]
 
     class InputSerializer(StrictSerializer):
         status = JsonChoiceField(choices=sorted(str(s) for s in statuses.REVIEW_STATUSES))
@@ -260,16 +301,19 @@ class AttemptReviewApi(APIView):
         responses={200: AttemptOutput, **errors(404, 409)},
     )
     def post(self, request: Request, attempt_id: int) -> Response:
-        check_attempt_staff(request, _attempt(attempt_id))
         serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        review_by_staff(
+        if not serializer.is_valid():
+            # A refusal comes before a bad body, as for every staff-only endpoint.
+            check_attempt_staff(request, _attempt(attempt_id))
+            serializer.is_valid(raise_exception=True)
+        outcome = review_by_staff(
             attempt_id=attempt_id,
             verdict=serializer.validated_data["status"],
             actor_id=user_id_of(request),
             reason=serializer.validated_data["reason"],
+            authorize=lambda locked: check_attempt_staff(request, locked),
         )
-        return Response(render_attempt(_attempt(attempt_id)))
+        return Response(render_attempt(outcome.attempt or _attempt(attempt_id)))
 
 
 class AttemptResetApi(APIView):
@@ -369,6 +413,30 @@ class AttemptListItem(serializers.Serializer[Attempt]):
     modified = serializers.DateTimeField()
 
 
+def attempt_list_item(attempt: Attempt) -> dict[str, Any]:
+    """``AttemptListItem(attempt).data`` without a serializer per row (a staff page has up to
+    200); a test holds the two equal."""
+    exam, user = attempt.exam, attempt.user
+    return {
+        "id": int(attempt.pk),
+        "exam_id": int(attempt.exam_id),
+        "exam_name": str(exam.exam_name),
+        "content_id": str(exam.content_id),
+        "user_id": int(attempt.user_id),
+        "username": str(user.username),
+        "email": str(user.email),
+        "attempt_number": int(attempt.attempt_number),
+        "status": str(attempt.status),
+        "taking_as_proctored": bool(attempt.taking_as_proctored),
+        "is_sample_attempt": bool(attempt.is_sample_attempt),
+        "started_at": _when(attempt.started_at),
+        "completed_at": _when(attempt.completed_at),
+        "archived_at": _when(attempt.archived_at),
+        "created": _when(attempt.created),
+        "modified": _when(attempt.modified),
+    }
+
+
 class CourseAttemptListApi(APIView):
     """Course staff list the course's attempts, filtered and paginated."""
 
@@ -399,4 +467,4 @@ class CourseAttemptListApi(APIView):
         attempts = attempt_list_for_course(course_id=course_id, **filters.filters)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(attempts, request, view=self)
-        return paginator.get_paginated_response(AttemptListItem(cast(Any, page), many=True).data)
+        return paginator.get_paginated_response([attempt_list_item(row) for row in page or []])

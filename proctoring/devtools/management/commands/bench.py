@@ -24,6 +24,7 @@ import platform
 import sqlite3
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from proctoring import api
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import AttemptStatus
+from proctoring.devtools.bench_floor import FLOOR_GOAL, floors_measure, statement_kind
 from proctoring.outbox.delivery import outbox_deliver
 
 P = ParamSpec("P")
@@ -72,6 +74,7 @@ class OperationStats:
     queries: list[int] = field(default_factory=list)
     data_queries: list[int] = field(default_factory=list)
     sql: list[str] = field(default_factory=list)
+    shapes: Counter[tuple[str, ...]] = field(default_factory=Counter)
     emails_sent: int = 0
 
     def measure(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -90,7 +93,12 @@ class OperationStats:
         )
         if self.keep_sql and not self.sql:  # the statements of the first call
             self.sql = [query["sql"] for query in captured.captured_queries]
+        self.shapes[tuple(statement_kind(query["sql"]) for query in captured.captured_queries)] += 1
         return result
+
+    def shape(self) -> tuple[str, ...]:
+        """The kinds of the statements of the usual call, in order (``bench_floor``)."""
+        return self.shapes.most_common(1)[0][0] if self.shapes else ()
 
     def report(self) -> dict[str, Any]:
         count = len(self.seconds)
@@ -292,6 +300,23 @@ class Workload:
             )
 
 
+def _with_floors(stats: dict[str, OperationStats]) -> dict[str, dict[str, Any]]:
+    """Each operation's report, with its floor side by side and the ratio to it."""
+    floors = floors_measure(
+        {name: (stats[name].shape(), len(stats[name].seconds)) for name in OPERATIONS}
+    )
+    reports = {}
+    for name in OPERATIONS:
+        row = stats[name].report()
+        floor = floors[name]
+        ratio = row["mean_ms"] / floor["mean_ms"] if floor["mean_ms"] else 0.0
+        row["floor"] = floor
+        row["ratio_to_floor"] = round(ratio, 2)
+        row["floor_goal_met"] = ratio <= FLOOR_GOAL
+        reports[name] = row
+    return reports
+
+
 class Command(BaseCommand):
     help = (
         "Run a fixed workload through proctoring.api on the configured database and print, "
@@ -351,7 +376,7 @@ class Command(BaseCommand):
                 "course_prefix": f"course-v1:{prefix}+",
                 "wall_seconds": round(wall, 3),
             },
-            "operations": {name: workload.stats[name].report() for name in OPERATIONS},
+            "operations": _with_floors(workload.stats),
             "notes": [
                 "queries_per_op counts every statement Django logs for the call, the BEGIN and "
                 "COMMIT of each transaction included (on both databases); data_queries_per_op "
@@ -360,6 +385,10 @@ class Command(BaseCommand):
                 "as proctored: the transition alone. submit_with_email is a submission and the "
                 "outbox's delivery pass that tells the credit service and sends the email.",
                 "ops_per_second is count / time spent in the calls, one call at a time.",
+                "floor: the operation's usual statements by kind (shape), run as many times "
+                "with the database's own driver on a scratch table, no Django "
+                f"(devtools/bench_floor.py); ratio_to_floor = mean_ms / the floor's, goal "
+                f"{FLOOR_GOAL:g} at most.",
             ],
         }
         write_report(document, output=options["output"], stdout=self.stdout)

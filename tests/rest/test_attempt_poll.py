@@ -1,0 +1,134 @@
+"""The in-exam poll's lean path (proctoring/rest/v1/attempt_poll.py): one statement,
+authentication included, and the same answers as the DRF view."""
+
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from proctoring.accounts.models import PlatformIdentity
+from proctoring.rest import auth_cache as auth_cache_module
+from tests.rest.conftest import bearer, mint
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+CLAIMS = {"preferred_username": "zed", "course_roles": {"course-v1:edX+DemoX+Demo": "learner"}}
+
+
+def _started(world, token):
+    body = {"exam_id": world.exam.pk, "start": True}
+    response = APIClient().post("/api/v1/attempts", body, format="json", **bearer(token))
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
+
+
+def _poll(attempt_id, token, query=""):
+    return APIClient().get(f"/api/v1/attempts/{attempt_id}{query}", **bearer(token))
+
+
+def test_every_poll_is_one_statement_even_past_the_cache_bound(
+    world, monkeypatch, django_assert_num_queries
+):
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _started(world, token)
+    for offset in (0, 10, 20):  # the cache's entries expire every 5 s: the poll needs none
+        monkeypatch.setattr(auth_cache_module, "clock", lambda o=offset: time.monotonic() + o)
+        with django_assert_num_queries(1):
+            response = _poll(attempt_id, token)
+        assert response.status_code == 200
+        assert response.json()["status"] == "started"
+
+
+def test_the_lean_answer_is_the_drf_views_answer(world):
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _started(world, token)
+    lean = _poll(attempt_id, token)
+    drf = _poll(attempt_id, token, "?format=json")  # a query string: the DRF view answers
+    moving = {"server_time", "time_remaining_seconds"}
+    assert {k: v for k, v in lean.json().items() if k not in moving} == {
+        k: v for k, v in drf.json().items() if k not in moving
+    }
+    assert list(lean.json()) == list(drf.json())
+    for header in ("Content-Type", "Vary", "Allow"):
+        assert lean[header] == drf[header], header
+
+
+def test_a_user_made_inactive_is_refused_at_the_next_poll(world):
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _started(world, token)
+    assert _poll(attempt_id, token).status_code == 200
+    User.objects.filter(username="zed").update(is_active=False)  # no signal, no invalidation
+    response = _poll(attempt_id, token)
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"
+
+
+def test_changed_claims_are_applied_then_polled_in_one_statement(world, django_assert_num_queries):
+    attempt_id = _started(world, mint("zed-1", **CLAIMS))
+    renamed = mint("zed-1", **CLAIMS, email="zed@example.org")
+    assert _poll(attempt_id, renamed).status_code == 200  # the DRF view syncs the identity
+    assert PlatformIdentity.objects.get(subject="zed-1").user.email == "zed@example.org"
+    with django_assert_num_queries(1):
+        assert _poll(attempt_id, renamed).status_code == 200
+
+
+def test_staff_and_other_learners_get_the_drf_views_answers(world):
+    attempt_id = _started(world, mint("zed-1", **CLAIMS))
+    staff = mint("boss-1", preferred_username="boss", administrator=True)
+    assert _poll(attempt_id, staff).status_code == 200
+    other = mint("yan-1", preferred_username="yan")
+    response = _poll(attempt_id, other)
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_course_staff"
+    missing = _poll(attempt_id + 1000, mint("zed-1", **CLAIMS))
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        mint("zed-1", **CLAIMS, exp=int(time.time()) - 3600),
+        mint("zed-1", **CLAIMS, key="another-secret-of-at-least-32-bytes-long"),
+        "not-a-jwt",
+    ],
+)
+def test_bad_tokens_get_the_drf_views_401(world, token):
+    attempt_id = _started(world, mint("zed-1", **CLAIMS))
+    response = _poll(attempt_id, token)
+    assert response.status_code == 401
+    assert response.json()["code"] in {"token_expired", "invalid_token"}
+
+
+def test_the_attempts_fields_are_those_of_the_serializer(world):
+    from proctoring.attempts.models import Attempt
+    from proctoring.rest.v1.attempts import _AttemptFields, attempt_fields
+
+    _started(world, mint("zed-1", **CLAIMS))
+    world.attempt.archived_at = world.attempt.created
+    world.attempt.save()
+    attempts = list(Attempt.objects.select_related("exam__course"))
+    assert {a.status for a in attempts} == {"created", "started"}
+    for attempt in attempts:
+        expected = dict(_AttemptFields(attempt).data)
+        assert attempt_fields(attempt) == expected
+        assert list(attempt_fields(attempt)) == list(expected)
+
+
+def test_an_attempt_not_started_shows_the_learners_allowances_in_one_statement(
+    world, django_assert_num_queries
+):
+    from proctoring.allowances.models import Allowance
+
+    token = mint("zed-1", **CLAIMS)
+    body = {"exam_id": world.exam.pk}
+    created = APIClient().post("/api/v1/attempts", body, format="json", **bearer(token))
+    attempt_id = created.json()["id"]
+    zed = User.objects.get(username="zed")
+    Allowance.objects.create(exam=world.exam, user=zed, key="additional_time_granted", value="30")
+    with django_assert_num_queries(1):
+        lean = _poll(attempt_id, token).json()
+    drf = _poll(attempt_id, token, "?format=json").json()  # reads the allowances itself
+    assert lean["time_remaining_seconds"] is None
+    assert lean["allowed_time_seconds"] == drf["allowed_time_seconds"]
+    assert lean["allowed_time_seconds"] == (world.exam.time_limit_mins + 30) * 60
