@@ -1,5 +1,7 @@
-"""Writes over HTTP with a JWT: at most 4 statements and the commit, authentication and
-authorization included, once the caller's token is known to the process (auth_cache)."""
+"""Writes over HTTP with a JWT, authentication and authorization included, once the caller's
+token is known to the process (auth_cache): a submit is 4 statements and the commit; a staff
+review 5 (its Review record too); a start 7 (the exam's access rules and window are read for
+the gates before the lock)."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -34,7 +36,7 @@ def _known(token):
     assert APIClient().get("/api/v1/attempts/active", **bearer(token)).status_code == 200
 
 
-def test_a_learners_start_is_4_statements(world):
+def test_a_learners_start_is_7_statements(world):
     token = mint("zed-1", preferred_username="zed", course_roles={COURSE_ID: "learner"})
     _known(token)
     user_id = get_user_model().objects.get(username="zed").pk
@@ -44,11 +46,13 @@ def test_a_learners_start_is_4_statements(world):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "started"
     statements = _statements(queries)
-    assert len(statements) == 4, statements  # lock (with allowances), UPDATE, history, event
+    # The attempt and the exam's gates (rules, the learner's window), then the lock (with
+    # allowances), UPDATE, history, event.
+    assert len(statements) == 7, statements
 
 
 @pytest.mark.parametrize("verdict", ["verified", "rejected"])
-def test_a_staff_review_is_4_statements(world, verdict):
+def test_a_staff_review_is_5_statements(world, verdict):
     attempt_id = _submitted(world)
     token = mint("boss-1", preferred_username="boss", course_roles={COURSE_ID: "staff"})
     _known(token)
@@ -58,7 +62,7 @@ def test_a_staff_review_is_4_statements(world, verdict):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == verdict
     statements = _statements(queries)
-    assert len(statements) == 4, statements  # lock, UPDATE, history, event
+    assert len(statements) == 5, statements  # lock, the review, UPDATE, history, event
     assert "FOR UPDATE" in statements[0] or connection.vendor == "sqlite"
 
 
