@@ -25,6 +25,12 @@ urlpatterns = [
     path("exams/<int:exam_id>", learner.exam_page, name="exam"),
     path("exams/<int:exam_id>/act", learner.exam_act, name="exam-act"),
     path("attempts/<int:attempt_id>/clock", learner.attempt_clock_json, name="attempt-clock"),
+    path(
+        "attempts/<int:attempt_id>/provider",
+        learner.attempt_provider_steps,
+        name="attempt-provider",
+    ),
+    path("attempts/<int:attempt_id>/ready", learner.attempt_ready_poll, name="attempt-ready"),
     path("embed/timer", embed.embed_timer, name="embed-timer"),
     # Course staff.
     path("staff/", staff.dashboard, name="staff"),

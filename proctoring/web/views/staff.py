@@ -19,16 +19,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from proctoring.allowances.selectors import allowance_list
 from proctoring.allowances.services import allowance_grant, allowance_revoke
-from proctoring.attempts import actions, time_changes
+from proctoring.attempts import actions, retakes, staff_control, time_changes
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.selectors import attempt_get_by_id, attempt_list_for_course
-from proctoring.attempts.statuses import CHOICES, RUNNING_STATUSES, is_completed_status
+from proctoring.attempts.statuses import (
+    CHOICES,
+    RUNNING_STATUSES,
+    AttemptStatus,
+    is_completed_status,
+)
 from proctoring.attempts.timer import attempt_clock
 from proctoring.core.clock import now
 from proctoring.exams.models import Exam
 from proctoring.exams.selectors import exam_get, exam_get_in_course, exam_list_for_course
 from proctoring.exams.services import exam_create, exam_update
 from proctoring.exceptions import InvalidAllowance, UserNotFoundException
+from proctoring.providers.services import timeline_provider_entries
 from proctoring.reviews.models import Review
 from proctoring.reviews.services import review_by_staff
 from proctoring.web.access import check_course_staff, is_htmx, staff_courses, user_id_of
@@ -214,16 +220,27 @@ def _staff_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
 
 
 def _timeline(attempt: Attempt) -> list[dict[str, Any]]:
-    """The attempt's statuses, clock changes and reviews, in time order."""
+    """The attempt's statuses, clock changes, provider events (the worker's missed pings
+    among them) and reviews, in time order."""
     entries: list[dict[str, Any]] = [
         {
             "at": h.changed_at,
             "kind": "status",
             "what": f"{h.from_status or '-'} → {h.to_status}",
             "who": h.actor.username if h.actor else "",
-            "note": h.cause,
+            "note": " · ".join(part for part in (h.cause, h.reason) if part),
         }
         for h in attempt.history.select_related("actor")
+    ]
+    entries += [
+        {
+            "at": e.at,
+            "kind": "provider",
+            "what": f"{e.data['provider']}: {e.kind} ({e.data['outcome']})",
+            "who": "",
+            "note": e.data["message"],
+        }
+        for e in timeline_provider_entries(attempt.pk)
     ]
     entries += [
         {
@@ -259,6 +276,12 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "clock": attempt_clock(attempt=attempt, now=now()),
         "running": attempt.status in RUNNING_STATUSES and attempt.archived_at is None,
         "completed": is_completed_status(attempt.status),
+        "resumable": attempt.status == AttemptStatus.ERROR
+        and attempt.started_at is not None
+        and not attempt.ready_to_resume
+        and not attempt.resumed
+        and attempt.archived_at is None,
+        "reason_form": ReasonForm(),
         "timeline": _timeline(attempt),
         "add_time_form": AddTimeForm(),
         "review_form": ReviewForm(),
@@ -281,6 +304,16 @@ def _run_attempt_action(request: HttpRequest, attempt: Attempt, action: str) -> 
         change = time_changes.attempt_pause if action == "pause" else time_changes.attempt_resume
         change(attempt_id=attempt.pk, actor_id=actor, reason=reason)
         return _("The clock is paused.") if action == "pause" else _("The clock runs again.")
+    if action == "end":
+        form = ReasonForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        staff_control.attempt_end_by_staff(attempt_id=attempt.pk, actor_id=actor, reason=reason)
+        return _("The attempt was ended: it is submitted.")
+    if action == "resumable":
+        form = ReasonForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        retakes.attempt_mark_resumable(attempt_id=attempt.pk, actor_id=actor, reason=reason)
+        return _("The learner may continue the attempt with the time that was left.")
     if action == "reset":
         actions.attempt_reset(attempt_id=attempt.pk, actor_id=actor)
         return _("The attempt was reset: the learner may start again.")
