@@ -97,3 +97,42 @@ class AllowanceCsvForm(forms.Form):
         except UnicodeDecodeError as exc:
             raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
         return text
+
+
+class IdListField(forms.Field):
+    """Several ids under one name (checkboxes): a list of at most ``max_count`` integers."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, max_count: int, **kwargs: Any) -> None:
+        self.max_count = max_count
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[int]:
+        values = list(value or [])
+        if len(values) > self.max_count:
+            raise forms.ValidationError(_("Select at most %(max)s.") % {"max": self.max_count})
+        try:
+            return [int(item) for item in values]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("An id is a number.")) from None
+
+
+class BulkAttemptsForm(forms.Form):
+    """Course staff act on the attempts they selected: add time to them, or end them now."""
+
+    ACTIONS = (("add_time", _("Add time")), ("end", _("End now")))
+    MAX_SELECTED = 100
+
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    attempt = IdListField(label=_("Attempts"), max_count=MAX_SELECTED)
+    minutes = forms.IntegerField(
+        label=_("Minutes"), min_value=1, max_value=MAX_ADDED_MINUTES, required=False
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "add_time" and not data.get("minutes"):
+            self.add_error("minutes", _("Say how many minutes to add."))
+        return data

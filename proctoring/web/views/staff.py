@@ -14,6 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,7 +35,11 @@ from proctoring.core.clock import now
 from proctoring.exams.models import Exam
 from proctoring.exams.selectors import exam_get, exam_get_in_course, exam_list_for_course
 from proctoring.exams.services import exam_create, exam_update
-from proctoring.exceptions import InvalidAllowance, UserNotFoundException
+from proctoring.exceptions import (
+    InvalidAllowance,
+    ProctoringError,
+    UserNotFoundException,
+)
 from proctoring.providers.services import timeline_provider_entries
 from proctoring.reviews.models import Review
 from proctoring.reviews.services import review_by_staff
@@ -45,12 +51,21 @@ from proctoring.web.forms import (
     AllowanceCsvForm,
     AllowanceForm,
     AllowanceRevokeForm,
+    BulkAttemptsForm,
     ExamForm,
     ReasonForm,
     ReviewForm,
 )
 
 PAGE_SIZE = 25
+
+
+class InvalidAttemptSelection(ProctoringError):
+    """A bulk action on the attempts page without a valid selection, action or value."""
+
+    code = "invalid_selection"
+
+
 SEARCH_MAX_LENGTH = 150
 
 
@@ -62,7 +77,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "web/staff/dashboard.html", {"courses": staff_courses(request.user)})
 
 
-def _exams(course_id: str) -> list[Exam]:
+def exams_of_course(course_id: str) -> list[Exam]:
     return list(exam_list_for_course(course_id=course_id).select_related("course"))
 
 
@@ -71,7 +86,7 @@ def _exams(course_id: str) -> list[Exam]:
 @web_errors
 def course_exams(request: HttpRequest, course_id: str) -> HttpResponse:
     check_course_staff(request.user, course_id)
-    context = {"course_id": course_id, "exams": _exams(course_id)}
+    context = {"course_id": course_id, "exams": exams_of_course(course_id)}
     return render(request, "web/staff/exams.html", context)
 
 
@@ -133,7 +148,7 @@ def course_attempts(request: HttpRequest, course_id: str) -> HttpResponse:
     """The course's attempts, filtered, searched, a page at a time: at most six statements
     whatever the course's size (session, user, role, exams, count, page)."""
     check_course_staff(request.user, course_id)
-    exams = _exams(course_id)
+    exams = exams_of_course(course_id)
     filters = _filters(request, exams)
     attempts = attempt_list_for_course(course_id=course_id, **filters)
     page = Paginator(attempts, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -147,6 +162,8 @@ def course_attempts(request: HttpRequest, course_id: str) -> HttpResponse:
         "statuses": CHOICES,
         "page": page,
         "query": query.urlencode(),
+        "running_statuses": [str(status) for status in RUNNING_STATUSES],
+        "max_minutes": time_changes.MAX_ADDED_MINUTES,
     }
     template = "web/staff/_attempt_results.html" if is_htmx(request) else "web/staff/attempts.html"
     return render(request, template, context)
@@ -169,7 +186,7 @@ class _Echo:
 def course_attempts_csv(request: HttpRequest, course_id: str) -> StreamingHttpResponse:
     """Every attempt of the course matching the filters, as CSV, streamed."""
     check_course_staff(request.user, course_id)
-    filters = _filters(request, _exams(course_id))
+    filters = _filters(request, exams_of_course(course_id))
     attempts = attempt_list_for_course(course_id=course_id, **filters)
     header = [
         "attempt_id",
@@ -332,6 +349,9 @@ def _run_attempt_action(request: HttpRequest, attempt: Attempt, action: str) -> 
 def attempt_action(request: HttpRequest, attempt_id: int, action: str) -> HttpResponse:
     attempt = _staff_attempt(request, attempt_id)
     messages.info(request, _run_attempt_action(request, attempt, action))
+    back = request.POST.get("next", "")
+    if back.startswith("/staff/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        return redirect(back)  # the page it was done from (the review queue)
     return redirect("web:staff-attempt", attempt_id=attempt.pk)
 
 
@@ -410,3 +430,52 @@ def course_allowances_csv(request: HttpRequest, course_id: str) -> HttpResponse:
         "valid": sum(1 for row in rows if not row.error),
     }
     return render(request, "web/staff/allowances_preview.html", context)
+
+
+def _bulk_one(attempt_id: int, data: dict[str, Any], actor: int) -> None:
+    """One selected attempt: its own service call, its own lock, as the REST API does it."""
+    if data["action"] == "add_time":
+        time_changes.attempt_add_time(
+            attempt_id=attempt_id, actor_id=actor, minutes=data["minutes"], reason=data["reason"]
+        )
+    else:
+        staff_control.attempt_end_by_staff(
+            attempt_id=attempt_id, actor_id=actor, reason=data["reason"]
+        )
+
+
+@require_POST
+@login_required
+@web_errors
+def course_attempts_bulk(request: HttpRequest, course_id: str) -> HttpResponse:
+    """Course staff add time to, or end, the attempts they selected on the attempts page.
+    Each attempt goes through its service on its own: one refused (not running any more, no
+    reason) does not stop the others, and the page says which and why."""
+    check_course_staff(request.user, course_id)
+    form = BulkAttemptsForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for field in form.errors.values() for e in field)
+        raise InvalidAttemptSelection(errors)
+    data, actor = form.cleaned_data, user_id_of(request)
+    mine = set(
+        Attempt.objects.filter(
+            pk__in=data["attempt"], exam__course_id=course_id, archived_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    done, refused = 0, []
+    for attempt_id in data["attempt"]:
+        if attempt_id not in mine:
+            refused.append(_("#%(id)s: not an attempt of this course") % {"id": attempt_id})
+            continue
+        try:
+            _bulk_one(attempt_id, data, actor)
+        except ProctoringError as refusal:
+            refused.append(f"#{attempt_id}: {refusal.message}")
+        else:
+            done += 1
+    messages.success(request, _("%(count)s attempts changed.") % {"count": done})
+    if refused:
+        messages.warning(request, _("Refused: %(list)s") % {"list": "; ".join(refused)})
+    query = request.POST.get("query", "")  # the list's filters, after its own address
+    back = reverse("web:staff-attempts", args=[course_id])
+    return redirect(f"{back}?{query}" if query else back)
