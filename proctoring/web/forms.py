@@ -9,7 +9,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from proctoring.allowances.models import Allowance
+from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.time_changes import MAX_ADDED_MINUTES
+from proctoring.reviews.models import FAILING_OUTCOMES
+from proctoring.reviews.policies import MAX_TEXT_LENGTH as MAX_POLICY_TEXT_LENGTH
 from proctoring.reviews.rules import STAFF_VERDICTS
 
 REASON_MAX_LENGTH = 500
@@ -42,10 +45,41 @@ class ExamForm(forms.Form):
         help_text=_("Blank: the course's provider."),
     )
 
+    review_policy_text = forms.CharField(
+        label=_("Review policy"),
+        required=False,
+        max_length=MAX_POLICY_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The rules the provider's reviewers apply (sent to the provider)."),
+    )
+    on_violation = forms.ChoiceField(
+        label=_("A review that finds a violation makes the attempt"),
+        choices=FAILING_OUTCOMES,
+        initial=AttemptStatus.REJECTED.value,
+        required=False,
+    )
+    on_suspicious = forms.ChoiceField(
+        label=_("A review that finds it suspicious makes the attempt"),
+        choices=FAILING_OUTCOMES,
+        initial=AttemptStatus.REJECTED.value,
+        required=False,
+    )
+
+    POLICY_FIELDS = ("review_policy_text", "on_violation", "on_suspicious")
+
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if editing:
             self.fields["content_id"].disabled = True
+
+    def split(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The exam's values, and its review policy's (as ``review_policy_set`` takes them)."""
+        data = dict(self.cleaned_data)
+        policy = {name: data.pop(name) for name in self.POLICY_FIELDS}
+        policy["text"] = policy.pop("review_policy_text")
+        for name in ("on_violation", "on_suspicious"):  # not sent: the reference's default
+            policy[name] = policy[name] or AttemptStatus.REJECTED.value
+        return data, policy
 
 
 class AddTimeForm(forms.Form):

@@ -10,7 +10,9 @@ from proctoring.attempts.models import Attempt
 from proctoring.attempts.services import attempt_create
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.transition import Move, attempts_transition
-from proctoring.reviews.models import Review
+from proctoring.reviews.models import Review, ReviewPolicy
+from proctoring.reviews.services import review_record
+from proctoring.reviews.types import ReviewReport, ReviewStatus
 from tests.factories import CourseRoleFactory, ExamFactory, UserFactory
 from tests.web.conftest import COURSE_ID
 
@@ -189,3 +191,48 @@ def test_bulk_of_another_courses_attempts_is_refused(client, world):
     assert response.status_code == 403
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.STARTED
+
+
+# An exam's review policy in the exam form.
+
+
+def test_the_exam_form_sets_the_review_policy_which_the_reviews_follow(staff_client, world):
+    url = f"/staff/exams/{world.exam.pk}/edit"
+    assert 'name="on_violation"' in staff_client.get(url).content.decode()
+    response = staff_client.post(
+        url,
+        {
+            "exam_name": "Midterm",
+            "content_id": "midterm",
+            "time_limit_mins": 60,
+            "is_proctored": "on",
+            "is_active": "on",
+            "review_policy_text": "Notes on paper are allowed.",
+            "on_violation": "second_review_required",
+            "on_suspicious": "verified",
+        },
+    )
+    assert response.status_code == 302
+    policy = ReviewPolicy.objects.get(exam=world.exam)
+    assert policy.text == "Notes on paper are allowed."
+    assert (policy.on_violation, policy.on_suspicious) == ("second_review_required", "verified")
+    page = staff_client.get(url).content.decode()
+    assert "Notes on paper are allowed." in page
+    assert '<option value="verified" selected>' in page
+    # A provider's suspicious review now verifies the attempt (reviews/services.py reads it).
+    attempt = _submitted(world)
+    report = ReviewReport(
+        provider="null", status=ReviewStatus.SUSPICIOUS, raw={"status": "suspicious"}
+    )
+    review_record(report=report, attempt_id=attempt.pk)
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.VERIFIED
+
+
+def test_a_bad_policy_outcome_is_a_form_error(staff_client, world):
+    url = f"/staff/exams/{world.exam.pk}/edit"
+    response = staff_client.post(
+        url, {"exam_name": "Midterm", "content_id": "midterm", "on_violation": "erased"}
+    )
+    assert response.status_code == 200 and "erased" in response.content.decode()
+    assert not ReviewPolicy.objects.filter(exam=world.exam).exists()

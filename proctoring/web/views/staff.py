@@ -42,6 +42,7 @@ from proctoring.exceptions import (
 )
 from proctoring.providers.services import timeline_provider_entries
 from proctoring.reviews.models import Review
+from proctoring.reviews.policies import review_policy_get, review_policy_set
 from proctoring.reviews.services import review_by_staff
 from proctoring.web.access import check_course_staff, is_htmx, staff_courses, user_id_of
 from proctoring.web.allowance_csv import allowance_csv_check, allowance_csv_grant
@@ -90,10 +91,11 @@ def course_exams(request: HttpRequest, course_id: str) -> HttpResponse:
     return render(request, "web/staff/exams.html", context)
 
 
-def _exam_values(form: ExamForm) -> dict[str, Any]:
-    data = dict(form.cleaned_data)
+def _exam_values(form: ExamForm) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The exam's values and its review policy's, from the valid form."""
+    data, policy = form.split()
     data["backend"] = data["backend"] or None
-    return data
+    return data, policy
 
 
 @require_http_methods(["GET", "POST"])
@@ -103,7 +105,9 @@ def exam_new(request: HttpRequest, course_id: str) -> HttpResponse:
     check_course_staff(request.user, course_id)
     form = ExamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        exam = exam_create(course_id=course_id, **_exam_values(form))
+        values, policy = _exam_values(form)
+        exam = exam_create(course_id=course_id, **values)
+        review_policy_set(exam_id=exam.pk, **policy)
         messages.success(request, _("Exam %(name)s created.") % {"name": exam.exam_name})
         return redirect("web:staff-exams", course_id=course_id)
     context = {"course_id": course_id, "form": form, "exam": None}
@@ -116,12 +120,24 @@ def exam_new(request: HttpRequest, course_id: str) -> HttpResponse:
 def exam_edit(request: HttpRequest, exam_id: int) -> HttpResponse:
     exam = exam_get(exam_id=exam_id)
     check_course_staff(request.user, exam.course_id)
-    initial = {name: getattr(exam, name) for name in ExamForm.base_fields}
+    policy_now = review_policy_get(exam_id=exam.pk)
+    initial = {
+        name: getattr(exam, name)
+        for name in ExamForm.base_fields
+        if name not in ExamForm.POLICY_FIELDS
+    }
+    if policy_now is not None:
+        initial.update(
+            review_policy_text=policy_now.text,
+            on_violation=policy_now.on_violation,
+            on_suspicious=policy_now.on_suspicious,
+        )
     form = ExamForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
-        values = _exam_values(form)
+        values, policy = _exam_values(form)
         values.pop("content_id")
         exam_update(exam_id=exam.pk, **values)
+        review_policy_set(exam_id=exam.pk, **policy)
         messages.success(request, _("Exam %(name)s saved.") % {"name": values["exam_name"]})
         return redirect("web:staff-exams", course_id=exam.course_id)
     context = {"course_id": exam.course_id, "form": form, "exam": exam}
