@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from proctoring.providers.base import Instructions, Worker
+from proctoring.exceptions import ProviderUnavailable
+from proctoring.providers.base import AttemptSpec, Instructions, ProviderAttempt, Worker
 from tests.providers.fakes import RecordingProvider
 
 ALIAS = "webvendor"
@@ -34,3 +35,14 @@ def vendor_entry(worker_url: str = "https://vendor.example/worker.js", ping: int
         "CLASS": "tests.web.fakes.WebProvider",
         "OPTIONS": {"WORKER_URL": worker_url, "PING_INTERVAL": ping},
     }
+
+
+class FlakyProvider(WebProvider):
+    """Down (its attempt creation unavailable) while ``down`` is true."""
+
+    down: ClassVar[bool] = True
+
+    def attempt_create(self, attempt: AttemptSpec) -> ProviderAttempt:
+        if FlakyProvider.down:
+            raise ProviderUnavailable("The vendor did not answer in time.")
+        return super().attempt_create(attempt)

@@ -13,7 +13,7 @@ from proctoring.attempts.services import attempt_create
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.transition import Move, attempts_transition
 from proctoring.providers.callbacks import callback_ready
-from tests.web.fakes import ALIAS, vendor_entry
+from tests.web.fakes import ALIAS, FlakyProvider, vendor_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +254,29 @@ def test_the_staff_timeline_shows_the_workers_missed_pings(client, vendor):
     client.force_login(world.staff)
     page = client.get(f"/staff/attempts/{attempt.pk}").content.decode()
     assert "ping_missed" in page and "no echo within 30 seconds" in page
+
+
+def test_a_provider_outage_at_the_start_is_told_and_the_learner_tries_again(
+    learner_client, world, settings
+):
+    settings.PROCTORING_BACKENDS = {
+        "DEFAULT": "null",
+        "null": {},
+        ALIAS: {**vendor_entry(), "CLASS": "tests.web.fakes.FlakyProvider"},
+    }
+    world.course.provider = ALIAS
+    world.course.save()
+    FlakyProvider.down = True
+    try:
+        refused = _act(learner_client, world, "start")
+        assert refused.status_code == 503
+        content = refused.content.decode()
+        assert "did not answer in time" in content and "data-registration-failed" in content
+        assert "Start my exam" in content and "data-ready-poll" not in content
+        FlakyProvider.down = False
+        assert _act(learner_client, world, "start").status_code == 302
+    finally:
+        FlakyProvider.down = True
+    attempt = _attempt(world)
+    assert attempt.external_id and attempt.status == AttemptStatus.CREATED
+    assert "data-ready-poll" in learner_client.get(f"/exams/{world.exam.pk}").content.decode()

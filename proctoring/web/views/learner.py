@@ -25,7 +25,11 @@ from proctoring.core.clock import now
 from proctoring.courses.provider_settings import course_provider_settings
 from proctoring.exceptions import AttemptActionNotAllowed, AttemptDeadlinePassed, ProctoringError
 from proctoring.providers import services as provider_services
-from proctoring.providers.services import exam_proctored_by_provider, exam_provider_worker
+from proctoring.providers.services import (
+    attempt_needs_registration,
+    exam_proctored_by_provider,
+    exam_provider_worker,
+)
 from proctoring.rest.v1.access import gate_action, gate_create, gate_created
 from proctoring.web import csp
 from proctoring.web.access import is_course_staff, is_htmx, user_id_of
@@ -123,8 +127,10 @@ def _context(
         "worker": exam_provider_worker(exam)
         if attempt is not None and attempt.taking_as_proctored and _state(page) == "running"
         else None,
+        "registration_failed": attempt is not None and attempt_needs_registration(attempt),
         "waiting_for_provider": attempt is not None
         and attempt.taking_as_proctored
+        and bool(attempt.external_id)
         and attempt.status in (S.CREATED, S.DOWNLOAD_SOFTWARE_CLICKED)
         and exam_proctored_by_provider(exam),
     }
@@ -180,6 +186,12 @@ def _act(request: HttpRequest, page: LearnerExam, action: str) -> str:
         gate_created(api_request, rules=rules, attempt=attempt)
         if action == "start":
             return ""
+    if action == "start" and attempt_needs_registration(attempt):
+        # The provider failed to register it: ask it again (the same service as the API's).
+        provider_services.attempt_create_for_learner(
+            exam_id=exam.pk, user_id=user_id, taking_as_proctored=True
+        )
+        return ""
     if action == "continue":
         retakes.attempt_resume(attempt_id=attempt.pk, actor_id=user_id)
         return ""
