@@ -280,3 +280,14 @@ def test_a_provider_outage_at_the_start_is_told_and_the_learner_tries_again(
     attempt = _attempt(world)
     assert attempt.external_id and attempt.status == AttemptStatus.CREATED
     assert "data-ready-poll" in learner_client.get(f"/exams/{world.exam.pk}").content.decode()
+
+
+def test_an_htmx_start_into_a_worker_page_reloads_it(learner_client, vendor):
+    world = vendor
+    _act(learner_client, world, "start")
+    callback_ready(alias=ALIAS, attempt=_attempt(world))
+    response = learner_client.post(
+        f"/exams/{world.exam.pk}/act", {"action": "start"}, HTTP_HX_REQUEST="true"
+    )
+    assert response["HX-Refresh"] == "true"
+    assert "vendor.example" in response["Content-Security-Policy"]

@@ -136,12 +136,18 @@ def _context(
     }
 
 
-def _with_worker_policy(response: HttpResponse, context: dict[str, Any]) -> HttpResponse:
+def _with_worker_policy(
+    request: HttpRequest, response: HttpResponse, context: dict[str, Any]
+) -> HttpResponse:
     """The running page of an exam whose provider has a JavaScript worker may load it: its
     origin joins the scripts' sources, for this page only."""
     worker = context.get("worker")
     if worker is not None:
         response[csp.HEADER] = csp.policy(worker_url=worker.url)
+        if is_htmx(request):
+            # A panel swapped into a page loaded under the strict policy could not run the
+            # worker (a document keeps the policy it was loaded with): reload the page.
+            response["HX-Refresh"] = "true"
     return response
 
 
@@ -150,7 +156,7 @@ def _render(
 ) -> HttpResponse:
     template = "web/learner/panel.html" if is_htmx(request) else "web/learner/exam.html"
     context = _context(request, page, notice, error)
-    return _with_worker_policy(render(request, template, context, status=status), context)
+    return _with_worker_policy(request, render(request, template, context, status=status), context)
 
 
 @require_GET

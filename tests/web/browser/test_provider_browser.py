@@ -111,3 +111,23 @@ def test_a_worker_that_does_not_load_is_reported(browser, live_server, world, se
         page.wait_for_timeout(250)
     assert _missed(attempt) >= 1
     context.close()
+
+
+def test_starting_in_the_page_reloads_it_to_run_the_worker(browser, live_server, world, settings):
+    """The start is an htmx swap; the page then reloads, so that the worker's origin is in the
+    policy of the document that runs it."""
+    settings.ROOT_URLCONF = "tests.web.browser.worker_urls"
+    _proctored_by(settings, world, _vendor_url(live_server, "echo-worker.js"))
+    attempt = actions.attempt_create_for_learner(
+        exam_id=world.exam.pk, user_id=world.learner.pk, taking_as_proctored=True
+    )
+    callback_ready(alias=ALIAS, attempt=attempt)
+    context, page, errors = _open(browser, live_server, world)
+    page.get_by_role("button", name="Start my exam").click()
+    expect(page.locator("#provider-worker")).to_have_attribute("data-worker-state", "started")
+    expect(page.locator("#provider-worker")).to_have_attribute(
+        "data-pings-answered", re.compile(r"^[2-9]$|^\d\d+$"), timeout=5000
+    )
+    assert _missed(attempt) == 0
+    assert not [e for e in errors if "Content Security Policy" in e]
+    context.close()
