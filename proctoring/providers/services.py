@@ -211,6 +211,19 @@ def attempt_register(*, attempt: Attempt) -> Attempt:
     return attempt
 
 
+def exam_proctored_by_provider(exam: Exam) -> bool:
+    """Whether a provider proctors the exam's attempts: its steps (instructions, software,
+    its ``ready``) come before the learner's start. No statement: the exam's course loaded."""
+    return _proctoring_provider(exam) is not None
+
+
+def exam_provider_worker(exam: Exam) -> Worker | None:
+    """The JavaScript worker of the provider that proctors the exam, if it has one (from its
+    configuration: no call, no statement)."""
+    provider = _proctoring_provider(exam)
+    return provider.worker() if provider is not None else None
+
+
 def _uses_provider(exam_id: int) -> bool:
     exam = Exam.objects.select_related("course").filter(pk=exam_id).first()
     return exam is not None and _proctoring_provider(exam) is not None

@@ -8,6 +8,7 @@ Swagger UI keep their pages as their packages make them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -24,9 +25,24 @@ BASE_POLICY = (
 )
 
 
-def policy(*, frame_ancestors: str = "'none'") -> str:
-    """The policy, with who may frame the page."""
-    return "; ".join((*BASE_POLICY, f"frame-ancestors {frame_ancestors}"))
+def policy(*, frame_ancestors: str = "'none'", worker_url: str = "") -> str:
+    """The policy, with who may frame the page; with ``worker_url`` (a provider's JavaScript
+    worker, which the page runs inside a Web Worker made from a ``blob:`` that imports it),
+    that script's origin is allowed too."""
+    directives = list(BASE_POLICY)
+    if worker_url:
+        origin = url_origin(worker_url)
+        directives[1] = f"script-src 'self' {origin}"
+        directives.append(f"worker-src 'self' blob: {origin}")
+    return "; ".join((*directives, f"frame-ancestors {frame_ancestors}"))
+
+
+def url_origin(url: str) -> str:
+    """The origin (scheme, host, port) of an http(s) URL; a relative URL is this service's."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "'self'"
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def embed_frame_ancestors() -> str:

@@ -9,7 +9,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from proctoring.allowances.models import Allowance
+from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.time_changes import MAX_ADDED_MINUTES
+from proctoring.reviews.models import FAILING_OUTCOMES
+from proctoring.reviews.policies import MAX_TEXT_LENGTH as MAX_POLICY_TEXT_LENGTH
 from proctoring.reviews.rules import STAFF_VERDICTS
 
 REASON_MAX_LENGTH = 500
@@ -42,10 +45,41 @@ class ExamForm(forms.Form):
         help_text=_("Blank: the course's provider."),
     )
 
+    review_policy_text = forms.CharField(
+        label=_("Review policy"),
+        required=False,
+        max_length=MAX_POLICY_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The rules the provider's reviewers apply (sent to the provider)."),
+    )
+    on_violation = forms.ChoiceField(
+        label=_("A review that finds a violation makes the attempt"),
+        choices=FAILING_OUTCOMES,
+        initial=AttemptStatus.REJECTED.value,
+        required=False,
+    )
+    on_suspicious = forms.ChoiceField(
+        label=_("A review that finds it suspicious makes the attempt"),
+        choices=FAILING_OUTCOMES,
+        initial=AttemptStatus.REJECTED.value,
+        required=False,
+    )
+
+    POLICY_FIELDS = ("review_policy_text", "on_violation", "on_suspicious")
+
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if editing:
             self.fields["content_id"].disabled = True
+
+    def split(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The exam's values, and its review policy's (as ``review_policy_set`` takes them)."""
+        data = dict(self.cleaned_data)
+        policy = {name: data.pop(name) for name in self.POLICY_FIELDS}
+        policy["text"] = policy.pop("review_policy_text")
+        for name in ("on_violation", "on_suspicious"):  # not sent: the reference's default
+            policy[name] = policy[name] or AttemptStatus.REJECTED.value
+        return data, policy
 
 
 class AddTimeForm(forms.Form):
@@ -97,3 +131,42 @@ class AllowanceCsvForm(forms.Form):
         except UnicodeDecodeError as exc:
             raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
         return text
+
+
+class IdListField(forms.Field):
+    """Several ids under one name (checkboxes): a list of at most ``max_count`` integers."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, max_count: int, **kwargs: Any) -> None:
+        self.max_count = max_count
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[int]:
+        values = list(value or [])
+        if len(values) > self.max_count:
+            raise forms.ValidationError(_("Select at most %(max)s.") % {"max": self.max_count})
+        try:
+            return [int(item) for item in values]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("An id is a number.")) from None
+
+
+class BulkAttemptsForm(forms.Form):
+    """Course staff act on the attempts they selected: add time to them, or end them now."""
+
+    ACTIONS = (("add_time", _("Add time")), ("end", _("End now")))
+    MAX_SELECTED = 100
+
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    attempt = IdListField(label=_("Attempts"), max_count=MAX_SELECTED)
+    minutes = forms.IntegerField(
+        label=_("Minutes"), min_value=1, max_value=MAX_ADDED_MINUTES, required=False
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "add_time" and not data.get("minutes"):
+            self.add_error("minutes", _("Say how many minutes to add."))
+        return data

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
 
+from proctoring.access.models import ExamRules
 from proctoring.allowances.models import Allowance
 from proctoring.attempts import time_math
 from proctoring.attempts.locks import ALLOWANCE_KEYS
@@ -27,6 +28,7 @@ class LearnerExam:
     attempt: Attempt | None
     enrolled: bool
     allowances: time_math.Allowances
+    needs_access_code: bool = False
 
     @property
     def allowed_seconds(self) -> int | None:
@@ -66,6 +68,9 @@ def learner_exam_get(*, exam_id: int, user_id: int) -> LearnerExam | None:
         .annotate(
             **{f"mine_{column}": F(f"mine__{column}") for column in _ATTEMPT_COLUMNS},
             **{f"allowance_{key}": _allowance(key, user_id) for key in ALLOWANCE_KEYS},
+            needs_access_code=Exists(
+                ExamRules.objects.filter(exam_id=OuterRef("pk")).exclude(access_code_hash="")
+            ),
             enrolled=Exists(
                 CourseRole.objects.filter(course_id=OuterRef("course_id"), user_id=user_id)
             ),
@@ -87,6 +92,7 @@ def learner_exam_get(*, exam_id: int, user_id: int) -> LearnerExam | None:
         attempt=attempt,
         enrolled=bool(getattr(exam, "enrolled", False)),
         allowances=time_math.Allowances.from_values(values),
+        needs_access_code=bool(getattr(exam, "needs_access_code", False)),
     )
 
 

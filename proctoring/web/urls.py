@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
 from proctoring.rest.urls import KnownCourseIdConverter
-from proctoring.web.views import embed, learner, public, staff
+from proctoring.web.views import embed, learner, public, staff, staff_reviews
 
 register_converter(KnownCourseIdConverter, "web_course_id")
 
@@ -25,6 +25,12 @@ urlpatterns = [
     path("exams/<int:exam_id>", learner.exam_page, name="exam"),
     path("exams/<int:exam_id>/act", learner.exam_act, name="exam-act"),
     path("attempts/<int:attempt_id>/clock", learner.attempt_clock_json, name="attempt-clock"),
+    path(
+        "attempts/<int:attempt_id>/provider",
+        learner.attempt_provider_steps,
+        name="attempt-provider",
+    ),
+    path("attempts/<int:attempt_id>/ready", learner.attempt_ready_poll, name="attempt-ready"),
     path("embed/timer", embed.embed_timer, name="embed-timer"),
     # Course staff.
     path("staff/", staff.dashboard, name="staff"),
@@ -32,6 +38,7 @@ urlpatterns = [
     path(f"{C}/exams/new", staff.exam_new, name="staff-exam-new"),
     path("staff/exams/<int:exam_id>/edit", staff.exam_edit, name="staff-exam-edit"),
     path(f"{C}/attempts", staff.course_attempts, name="staff-attempts"),
+    path(f"{C}/attempts/bulk", staff.course_attempts_bulk, name="staff-attempts-bulk"),
     path(f"{C}/attempts.csv", staff.course_attempts_csv, name="staff-attempts-csv"),
     path("staff/attempts/<int:attempt_id>", staff.attempt_detail, name="staff-attempt"),
     path(
@@ -39,6 +46,8 @@ urlpatterns = [
         staff.attempt_action,
         name="staff-attempt-action",
     ),
+    path(f"{C}/reviews", staff_reviews.review_queue, name="staff-reviews"),
+    path(f"{C}/onboarding", staff_reviews.onboarding_statuses, name="staff-onboarding"),
     path(f"{C}/allowances", staff.course_allowances, name="staff-allowances"),
     path(f"{C}/allowances/csv", staff.course_allowances_csv, name="staff-allowances-csv"),
 ]

@@ -14,22 +14,35 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from proctoring.allowances.selectors import allowance_list
 from proctoring.allowances.services import allowance_grant, allowance_revoke
-from proctoring.attempts import actions, time_changes
+from proctoring.attempts import actions, retakes, staff_control, time_changes
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.selectors import attempt_get_by_id, attempt_list_for_course
-from proctoring.attempts.statuses import CHOICES, RUNNING_STATUSES, is_completed_status
+from proctoring.attempts.statuses import (
+    CHOICES,
+    RUNNING_STATUSES,
+    AttemptStatus,
+    is_completed_status,
+)
 from proctoring.attempts.timer import attempt_clock
 from proctoring.core.clock import now
 from proctoring.exams.models import Exam
 from proctoring.exams.selectors import exam_get, exam_get_in_course, exam_list_for_course
 from proctoring.exams.services import exam_create, exam_update
-from proctoring.exceptions import InvalidAllowance, UserNotFoundException
+from proctoring.exceptions import (
+    InvalidAllowance,
+    ProctoringError,
+    UserNotFoundException,
+)
+from proctoring.providers.services import timeline_provider_entries
 from proctoring.reviews.models import Review
+from proctoring.reviews.policies import review_policy_get, review_policy_set
 from proctoring.reviews.services import review_by_staff
 from proctoring.web.access import check_course_staff, is_htmx, staff_courses, user_id_of
 from proctoring.web.allowance_csv import allowance_csv_check, allowance_csv_grant
@@ -39,12 +52,21 @@ from proctoring.web.forms import (
     AllowanceCsvForm,
     AllowanceForm,
     AllowanceRevokeForm,
+    BulkAttemptsForm,
     ExamForm,
     ReasonForm,
     ReviewForm,
 )
 
 PAGE_SIZE = 25
+
+
+class InvalidAttemptSelection(ProctoringError):
+    """A bulk action on the attempts page without a valid selection, action or value."""
+
+    code = "invalid_selection"
+
+
 SEARCH_MAX_LENGTH = 150
 
 
@@ -56,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "web/staff/dashboard.html", {"courses": staff_courses(request.user)})
 
 
-def _exams(course_id: str) -> list[Exam]:
+def exams_of_course(course_id: str) -> list[Exam]:
     return list(exam_list_for_course(course_id=course_id).select_related("course"))
 
 
@@ -65,14 +87,15 @@ def _exams(course_id: str) -> list[Exam]:
 @web_errors
 def course_exams(request: HttpRequest, course_id: str) -> HttpResponse:
     check_course_staff(request.user, course_id)
-    context = {"course_id": course_id, "exams": _exams(course_id)}
+    context = {"course_id": course_id, "exams": exams_of_course(course_id)}
     return render(request, "web/staff/exams.html", context)
 
 
-def _exam_values(form: ExamForm) -> dict[str, Any]:
-    data = dict(form.cleaned_data)
+def _exam_values(form: ExamForm) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The exam's values and its review policy's, from the valid form."""
+    data, policy = form.split()
     data["backend"] = data["backend"] or None
-    return data
+    return data, policy
 
 
 @require_http_methods(["GET", "POST"])
@@ -82,7 +105,9 @@ def exam_new(request: HttpRequest, course_id: str) -> HttpResponse:
     check_course_staff(request.user, course_id)
     form = ExamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        exam = exam_create(course_id=course_id, **_exam_values(form))
+        values, policy = _exam_values(form)
+        exam = exam_create(course_id=course_id, **values)
+        review_policy_set(exam_id=exam.pk, **policy)
         messages.success(request, _("Exam %(name)s created.") % {"name": exam.exam_name})
         return redirect("web:staff-exams", course_id=course_id)
     context = {"course_id": course_id, "form": form, "exam": None}
@@ -95,12 +120,24 @@ def exam_new(request: HttpRequest, course_id: str) -> HttpResponse:
 def exam_edit(request: HttpRequest, exam_id: int) -> HttpResponse:
     exam = exam_get(exam_id=exam_id)
     check_course_staff(request.user, exam.course_id)
-    initial = {name: getattr(exam, name) for name in ExamForm.base_fields}
+    policy_now = review_policy_get(exam_id=exam.pk)
+    initial = {
+        name: getattr(exam, name)
+        for name in ExamForm.base_fields
+        if name not in ExamForm.POLICY_FIELDS
+    }
+    if policy_now is not None:
+        initial.update(
+            review_policy_text=policy_now.text,
+            on_violation=policy_now.on_violation,
+            on_suspicious=policy_now.on_suspicious,
+        )
     form = ExamForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
-        values = _exam_values(form)
+        values, policy = _exam_values(form)
         values.pop("content_id")
         exam_update(exam_id=exam.pk, **values)
+        review_policy_set(exam_id=exam.pk, **policy)
         messages.success(request, _("Exam %(name)s saved.") % {"name": values["exam_name"]})
         return redirect("web:staff-exams", course_id=exam.course_id)
     context = {"course_id": exam.course_id, "form": form, "exam": exam}
@@ -127,7 +164,7 @@ def course_attempts(request: HttpRequest, course_id: str) -> HttpResponse:
     """The course's attempts, filtered, searched, a page at a time: at most six statements
     whatever the course's size (session, user, role, exams, count, page)."""
     check_course_staff(request.user, course_id)
-    exams = _exams(course_id)
+    exams = exams_of_course(course_id)
     filters = _filters(request, exams)
     attempts = attempt_list_for_course(course_id=course_id, **filters)
     page = Paginator(attempts, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -141,6 +178,8 @@ def course_attempts(request: HttpRequest, course_id: str) -> HttpResponse:
         "statuses": CHOICES,
         "page": page,
         "query": query.urlencode(),
+        "running_statuses": [str(status) for status in RUNNING_STATUSES],
+        "max_minutes": time_changes.MAX_ADDED_MINUTES,
     }
     template = "web/staff/_attempt_results.html" if is_htmx(request) else "web/staff/attempts.html"
     return render(request, template, context)
@@ -163,7 +202,7 @@ class _Echo:
 def course_attempts_csv(request: HttpRequest, course_id: str) -> StreamingHttpResponse:
     """Every attempt of the course matching the filters, as CSV, streamed."""
     check_course_staff(request.user, course_id)
-    filters = _filters(request, _exams(course_id))
+    filters = _filters(request, exams_of_course(course_id))
     attempts = attempt_list_for_course(course_id=course_id, **filters)
     header = [
         "attempt_id",
@@ -214,16 +253,27 @@ def _staff_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
 
 
 def _timeline(attempt: Attempt) -> list[dict[str, Any]]:
-    """The attempt's statuses, clock changes and reviews, in time order."""
+    """The attempt's statuses, clock changes, provider events (the worker's missed pings
+    among them) and reviews, in time order."""
     entries: list[dict[str, Any]] = [
         {
             "at": h.changed_at,
             "kind": "status",
             "what": f"{h.from_status or '-'} → {h.to_status}",
             "who": h.actor.username if h.actor else "",
-            "note": h.cause,
+            "note": " · ".join(part for part in (h.cause, h.reason) if part),
         }
         for h in attempt.history.select_related("actor")
+    ]
+    entries += [
+        {
+            "at": e.at,
+            "kind": "provider",
+            "what": f"{e.data['provider']}: {e.kind} ({e.data['outcome']})",
+            "who": "",
+            "note": e.data["message"],
+        }
+        for e in timeline_provider_entries(attempt.pk)
     ]
     entries += [
         {
@@ -259,6 +309,12 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "clock": attempt_clock(attempt=attempt, now=now()),
         "running": attempt.status in RUNNING_STATUSES and attempt.archived_at is None,
         "completed": is_completed_status(attempt.status),
+        "resumable": attempt.status == AttemptStatus.ERROR
+        and attempt.started_at is not None
+        and not attempt.ready_to_resume
+        and not attempt.resumed
+        and attempt.archived_at is None,
+        "reason_form": ReasonForm(),
         "timeline": _timeline(attempt),
         "add_time_form": AddTimeForm(),
         "review_form": ReviewForm(),
@@ -281,6 +337,16 @@ def _run_attempt_action(request: HttpRequest, attempt: Attempt, action: str) -> 
         change = time_changes.attempt_pause if action == "pause" else time_changes.attempt_resume
         change(attempt_id=attempt.pk, actor_id=actor, reason=reason)
         return _("The clock is paused.") if action == "pause" else _("The clock runs again.")
+    if action == "end":
+        form = ReasonForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        staff_control.attempt_end_by_staff(attempt_id=attempt.pk, actor_id=actor, reason=reason)
+        return _("The attempt was ended: it is submitted.")
+    if action == "resumable":
+        form = ReasonForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        retakes.attempt_mark_resumable(attempt_id=attempt.pk, actor_id=actor, reason=reason)
+        return _("The learner may continue the attempt with the time that was left.")
     if action == "reset":
         actions.attempt_reset(attempt_id=attempt.pk, actor_id=actor)
         return _("The attempt was reset: the learner may start again.")
@@ -299,6 +365,9 @@ def _run_attempt_action(request: HttpRequest, attempt: Attempt, action: str) -> 
 def attempt_action(request: HttpRequest, attempt_id: int, action: str) -> HttpResponse:
     attempt = _staff_attempt(request, attempt_id)
     messages.info(request, _run_attempt_action(request, attempt, action))
+    back = request.POST.get("next", "")
+    if back.startswith("/staff/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        return redirect(back)  # the page it was done from (the review queue)
     return redirect("web:staff-attempt", attempt_id=attempt.pk)
 
 
@@ -377,3 +446,52 @@ def course_allowances_csv(request: HttpRequest, course_id: str) -> HttpResponse:
         "valid": sum(1 for row in rows if not row.error),
     }
     return render(request, "web/staff/allowances_preview.html", context)
+
+
+def _bulk_one(attempt_id: int, data: dict[str, Any], actor: int) -> None:
+    """One selected attempt: its own service call, its own lock, as the REST API does it."""
+    if data["action"] == "add_time":
+        time_changes.attempt_add_time(
+            attempt_id=attempt_id, actor_id=actor, minutes=data["minutes"], reason=data["reason"]
+        )
+    else:
+        staff_control.attempt_end_by_staff(
+            attempt_id=attempt_id, actor_id=actor, reason=data["reason"]
+        )
+
+
+@require_POST
+@login_required
+@web_errors
+def course_attempts_bulk(request: HttpRequest, course_id: str) -> HttpResponse:
+    """Course staff add time to, or end, the attempts they selected on the attempts page.
+    Each attempt goes through its service on its own: one refused (not running any more, no
+    reason) does not stop the others, and the page says which and why."""
+    check_course_staff(request.user, course_id)
+    form = BulkAttemptsForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for field in form.errors.values() for e in field)
+        raise InvalidAttemptSelection(errors)
+    data, actor = form.cleaned_data, user_id_of(request)
+    mine = set(
+        Attempt.objects.filter(
+            pk__in=data["attempt"], exam__course_id=course_id, archived_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    done, refused = 0, []
+    for attempt_id in data["attempt"]:
+        if attempt_id not in mine:
+            refused.append(_("#%(id)s: not an attempt of this course") % {"id": attempt_id})
+            continue
+        try:
+            _bulk_one(attempt_id, data, actor)
+        except ProctoringError as refusal:
+            refused.append(f"#{attempt_id}: {refusal.message}")
+        else:
+            done += 1
+    messages.success(request, _("%(count)s attempts changed.") % {"count": done})
+    if refused:
+        messages.warning(request, _("Refused: %(list)s") % {"list": "; ".join(refused)})
+    query = request.POST.get("query", "")  # the list's filters, after its own address
+    back = reverse("web:staff-attempts", args=[course_id])
+    return redirect(f"{back}?{query}" if query else back)

@@ -9,11 +9,21 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.hashers import make_password
+from playwright.sync_api import expect
 
-from proctoring.attempts import actions, time_changes
+from proctoring.access.models import ExamRules
+from proctoring.attempts import actions, retakes, time_changes
+from proctoring.attempts.services import attempt_create
+from proctoring.attempts.statuses import AttemptStatus
+from proctoring.attempts.transition import Move, attempts_transition
 from proctoring.core.clock import now
+from proctoring.providers import services as provider_services
+from proctoring.providers.callbacks import callback_ready
+from tests.factories import ExamFactory
 from tests.web.browser.conftest import sign_in
 from tests.web.conftest import COURSE_ID, launch_token
+from tests.web.fakes import ALIAS, vendor_entry
 
 MAX_PAGE_BYTES = 100_000
 BLOCKING_IMPACTS = {"serious", "critical"}
@@ -139,4 +149,78 @@ def test_staff_pages(browser, live_server, world, axe, shots, viewport, tmp_path
     visit.bytes = 0
     visit.page.get_by_role("button", name="Check the file").click()
     visit.check(f"staff-allowances-preview{suffix}")
+    visit.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_provider_gate_and_resume_pages(
+    browser, live_server, world, axe, shots, viewport, tmp_path, settings
+):
+    """The learner's pages of a provider's steps and worker, an access code and its refusal,
+    a resumable error, an onboarding status, a practice retake."""
+    suffix = "" if viewport is DESKTOP else "-phone"
+    shots = shots if viewport is DESKTOP else tmp_path
+    settings.ROOT_URLCONF = "tests.web.browser.worker_urls"
+    worker = live_server.url.replace("127.0.0.1", "localhost") + "/vendor/echo-worker.js"
+    settings.PROCTORING_BACKENDS = {
+        "DEFAULT": "null",
+        "null": {},
+        ALIAS: vendor_entry(worker_url=worker, ping=1),
+    }
+    world.course.provider = ALIAS
+    world.course.save()
+    exam = f"/exams/{world.exam.pk}"
+    visit = Visit(browser, live_server, world.learner, axe, shots, viewport)
+    attempt = provider_services.attempt_create_for_learner(
+        exam_id=world.exam.pk, user_id=world.learner.pk, taking_as_proctored=True
+    )
+    visit.check(f"learner-provider-steps{suffix}", exam)
+    callback_ready(alias=ALIAS, attempt=attempt)
+    visit.check(f"learner-ready{suffix}", exam)
+    actions.attempt_act(attempt_id=attempt.pk, action="start", actor_id=world.learner.pk)
+    visit.check(f"learner-running-worker{suffix}", exam)
+    attempts_transition(attempts=[attempt], move=Move(AttemptStatus.ERROR, actor_id=None))
+    retakes.attempt_mark_resumable(attempt_id=attempt.pk, actor_id=world.staff.pk)
+    visit.check(f"learner-error-continue{suffix}", exam)
+    # An access code, and the page that refuses a wrong one.
+    coded = ExamFactory(course=world.course, content_id="coded", is_proctored=False)
+    ExamRules.objects.create(exam=coded, access_code_hash=make_password("blue-falcon"))
+    visit.check(f"learner-access-code{suffix}", f"/exams/{coded.pk}")
+    visit.page.get_by_label("Access code").fill("red-sparrow")
+    visit.bytes = 0
+    visit.page.get_by_role("button", name="Start my exam").click()
+    # htmx puts the refusal in the page's alert region; the entrance stays.
+    expect(visit.page.locator("#errors .error")).to_contain_text("access code")
+    visit.check(f"learner-access-refused{suffix}")
+    # A practice exam done: retake it.
+    practice = ExamFactory(course=world.course, content_id="practice", is_practice_exam=True)
+    done = actions.attempt_create_for_learner(
+        exam_id=practice.pk, user_id=world.learner.pk, start=True
+    )
+    actions.attempt_act(attempt_id=done.pk, action="submit", actor_id=world.learner.pk)
+    visit.check(f"learner-practice-retake{suffix}", f"/exams/{practice.pk}")
+    # An onboarding status.
+    onboarding = ExamFactory(course=world.course, content_id="onb", is_proctored=False)
+    blocked = attempt_create(exam_id=onboarding.pk, user_id=world.learner.pk)
+    attempts_transition(
+        attempts=[blocked], move=Move(AttemptStatus.ONBOARDING_PENDING, actor_id=None)
+    )
+    visit.check(f"learner-onboarding{suffix}", f"/exams/{onboarding.pk}")
+    visit.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_staff_review_and_onboarding_pages(
+    browser, live_server, world, axe, shots, viewport, tmp_path
+):
+    suffix = "" if viewport is DESKTOP else "-phone"
+    shots = shots if viewport is DESKTOP else tmp_path
+    attempt = actions.attempt_create_for_learner(
+        exam_id=world.exam.pk, user_id=world.learner.pk, taking_as_proctored=True, start=True
+    )
+    actions.attempt_act(attempt_id=attempt.pk, action="submit", actor_id=world.learner.pk)
+    course = f"/staff/courses/{COURSE_ID}"
+    visit = Visit(browser, live_server, world.staff, axe, shots, viewport)
+    visit.check(f"staff-reviews{suffix}", f"{course}/reviews")
+    visit.check(f"staff-onboarding{suffix}", f"{course}/onboarding")
     visit.close()
