@@ -127,6 +127,7 @@ def attempt_fields(attempt: Attempt) -> dict[str, Any]:
         "started_at": _when(attempt.started_at),
         "completed_at": _when(attempt.completed_at),
         "archived_at": _when(attempt.archived_at),
+        "ready_to_resume": bool(attempt.ready_to_resume),
     }
 
 
