@@ -48,8 +48,9 @@ def floor_write(request: HttpRequest, attempt_id: int) -> HttpResponse:
             return _missing(attempt_id)
         cursor.execute(f"UPDATE {_ATTEMPTS} SET modified = %s WHERE id = %s", [moment, attempt_id])
         cursor.execute(
-            f"INSERT INTO {_HISTORY} (attempt_id, from_status, to_status, changed_at, cause)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            [attempt_id, row[1], row[1], moment, "bench:floor"],
+            f"INSERT INTO {_HISTORY}"
+            " (attempt_id, from_status, to_status, changed_at, cause, reason)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [attempt_id, row[1], row[1], moment, "bench:floor", ""],
         )
     return JsonResponse({"id": row[0], "status": row[1]})
