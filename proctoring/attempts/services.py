@@ -33,12 +33,9 @@ from proctoring.exceptions import (
 log = logging.getLogger(__name__)
 
 
-def _exam_and_next_number(*, exam_id: int, user_id: int | None) -> tuple[Exam, int]:
+def _exam_and_next_number(*, exam_id: int, user_id: int) -> tuple[Exam, int]:
     """The exam, and the learner's next attempt number on it, in one statement (the user's
     existence too): ``ProctoredExamNotFoundException``, then ``UserNotFoundException``."""
-    if user_id is None:
-        exam_get(exam_id=exam_id)  # an unknown exam is told first
-        raise UserNotFoundException(f"There is no user with id {user_id!r}.")
     highest = Attempt.objects.filter(exam_id=OuterRef("pk"), user_id=user_id).order_by(
         "-attempt_number"
     )
@@ -52,9 +49,9 @@ def _exam_and_next_number(*, exam_id: int, user_id: int | None) -> tuple[Exam, i
     )
     if exam is None:
         raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id}.")
-    if not exam.user_exists:  # type: ignore[attr-defined]
+    if not exam.user_exists:
         raise UserNotFoundException(f"There is no user with id {user_id!r}.")
-    return exam, (exam.highest_number or 0) + 1  # type: ignore[attr-defined]
+    return exam, (exam.highest_number or 0) + 1
 
 
 def attempt_create(
@@ -72,6 +69,9 @@ def attempt_create(
     exam_pk, user_pk = as_id(exam_id), as_id(user_id)
     if exam_pk is None:
         raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id!r}.")
+    if user_pk is None:
+        exam_get(exam_id=exam_pk)  # an unknown exam is told first
+        raise UserNotFoundException(f"There is no user with id {user_id!r}.")
     exam, number = _exam_and_next_number(exam_id=exam_pk, user_id=user_pk)
     try:
         with transaction.atomic():
