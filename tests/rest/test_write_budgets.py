@@ -34,7 +34,7 @@ def _known(token):
     assert APIClient().get("/api/v1/attempts/active", **bearer(token)).status_code == 200
 
 
-def test_a_learners_start_is_4_statements(world):
+def test_a_learners_start_is_7_statements(world):
     token = mint("zed-1", preferred_username="zed", course_roles={COURSE_ID: "learner"})
     _known(token)
     user_id = get_user_model().objects.get(username="zed").pk
@@ -44,11 +44,14 @@ def test_a_learners_start_is_4_statements(world):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "started"
     statements = _statements(queries)
-    assert len(statements) == 4, statements  # lock (with allowances), UPDATE, history, event
+    # The access gates' reads (issue 15: the attempt, the exam's rules, the learner's
+    # allowances for its window), then the lock (with allowances), UPDATE, history, event.
+    assert len(statements) == 7, statements
+    assert "FOR UPDATE" in statements[3] or connection.vendor == "sqlite"
 
 
 @pytest.mark.parametrize("verdict", ["verified", "rejected"])
-def test_a_staff_review_is_4_statements(world, verdict):
+def test_a_staff_review_is_5_statements(world, verdict):
     attempt_id = _submitted(world)
     token = mint("boss-1", preferred_username="boss", course_roles={COURSE_ID: "staff"})
     _known(token)
@@ -58,7 +61,8 @@ def test_a_staff_review_is_4_statements(world, verdict):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == verdict
     statements = _statements(queries)
-    assert len(statements) == 4, statements  # lock, UPDATE, history, event
+    # lock, the review record (issue 10), UPDATE, history, event
+    assert len(statements) == 5, statements
     assert "FOR UPDATE" in statements[0] or connection.vendor == "sqlite"
 
 
