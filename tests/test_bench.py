@@ -67,6 +67,8 @@ def test_bench_query_budgets(report):
     for name in ("start", "submit"):
         assert operations[name]["queries_per_op"]["max"] <= budget, operations[name]
     assert operations["get_exam_attempt"]["queries_per_op"]["max"] <= READ_BUDGET
+    # The exam with the user's existence and the next number, the attempt, its history.
+    assert operations["create_exam_attempt"]["data_queries_per_op"]["max"] == 3
     assert operations["decline_cascade_10"]["queries_per_op"]["max"] <= DECLINE_CASCADE_BUDGET
     for name, queries in STATUS_CHANGE_QUERIES.items():
         assert operations[name]["queries_per_op"]["max"] == queries, (name, operations[name])

@@ -282,13 +282,14 @@ def session_guard(*, facts: AccessFacts) -> AttemptGuard:
         if bound is not None and not constant_time_compare(bound, digest):
             raise SessionLocked()
 
-    return AttemptGuard(annotations={SESSION_ANNOTATION: _bound_session()}, check=check)
+    return AttemptGuard(annotations=_SESSION_ANNOTATIONS, check=check)
 
 
 SESSION_ANNOTATION = "access_session_hash"
-
-
-def _bound_session() -> Subquery:
-    return Subquery(
+# One object for every guard: the lock compiles its SQL once per annotations' object
+# (attempts/lock_sql.py).
+_SESSION_ANNOTATIONS = {
+    SESSION_ANNOTATION: Subquery(
         AttemptSession.objects.filter(attempt_id=OuterRef("pk")).values("session_hash")[:1]
     )
+}

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from proctoring.allowances.selectors import allowance_value_expression
+from proctoring.attempts.lock_sql import lock_run
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import NOT_STARTED, RUNNING_STATUSES
 from proctoring.attempts.time_math import ADDITIONAL_TIME, DUE_DATE_EXTENSION, TIME_MULTIPLIER
@@ -85,21 +86,33 @@ def attempt_lock(
         found = Attempt.objects.filter(pk=attempt_id)
         if current_only:
             found = found.filter(archived_at__isnull=True)
-        match: dict[str, Any] = {"pk": attempt_id}
+        values: dict[str, Any] = {"pk": attempt_id}
     else:
-        match = {"exam_id": exam_id, "user_id": user_id, "archived_at__isnull": True}
-        found = Attempt.objects.filter(**match)
+        values = {"exam_id": exam_id, "user_id": user_id}
+        found = Attempt.objects.filter(archived_at__isnull=True, **values)
     if cascading:
         _lock_course_attempts(
             user_id=Subquery(found.values("user_id")[:1]),
             exam__course_id=Subquery(found.values("exam__course_id")[:1]),
         )
-    attempts = _locked().filter(**match)
-    if with_allowances:
-        attempts = _with_allowances(attempts)
-    if annotations:
-        attempts = attempts.annotate(**annotations)
-    return attempts.first()
+
+    def build(matched: Mapping[str, Any]) -> QuerySet[Attempt]:
+        if attempt_id is not None:
+            attempts = _locked().filter(pk=matched["pk"])
+        else:
+            attempts = _locked().filter(
+                exam_id=matched["exam_id"], user_id=matched["user_id"], archived_at__isnull=True
+            )
+        if with_allowances:
+            attempts = _with_allowances(attempts)
+        if annotations:
+            attempts = attempts.annotate(**annotations)
+        return attempts
+
+    # The SQL is compiled once per shape (lock_sql.py); the annotations' objects name theirs.
+    named = tuple((name, id(value)) for name, value in (annotations or {}).items())
+    key = ("attempt_lock", attempt_id is not None, with_allowances, named)
+    return lock_run(key=key, build=build, values=values, kept=annotations)
 
 
 def attempt_lock_by_external_id(

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, OuterRef, Subquery
 
 from proctoring.attempts import statuses
 from proctoring.attempts.locks import attempt_lock
@@ -33,11 +33,25 @@ from proctoring.exceptions import (
 log = logging.getLogger(__name__)
 
 
-def _next_attempt_number(*, exam_id: int, user_id: int) -> int:
-    highest = Attempt.objects.filter(exam_id=exam_id, user_id=user_id).aggregate(
-        highest=Max("attempt_number")
-    )["highest"]
-    return (highest or 0) + 1
+def _exam_and_next_number(*, exam_id: int, user_id: int) -> tuple[Exam, int]:
+    """The exam, and the learner's next attempt number on it, in one statement (the user's
+    existence too): ``ProctoredExamNotFoundException``, then ``UserNotFoundException``."""
+    highest = Attempt.objects.filter(exam_id=OuterRef("pk"), user_id=user_id).order_by(
+        "-attempt_number"
+    )
+    exam = (
+        Exam.objects.filter(pk=exam_id)
+        .annotate(
+            user_exists=Exists(get_user_model().objects.filter(pk=user_id)),
+            highest_number=Subquery(highest.values("attempt_number")[:1]),
+        )
+        .first()
+    )
+    if exam is None:
+        raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id}.")
+    if not exam.user_exists:
+        raise UserNotFoundException(f"There is no user with id {user_id!r}.")
+    return exam, (exam.highest_number or 0) + 1
 
 
 def attempt_create(
@@ -48,19 +62,23 @@ def attempt_create(
     actor_id: int | None = None,
     cause: str = "",
 ) -> Attempt:
-    """Create the learner's attempt on the exam; one current attempt per (exam, user)."""
+    """Create the learner's attempt on the exam; one current attempt per (exam, user).
+
+    Three statements: the exam with the user's existence and its next attempt number, the
+    attempt, its history row."""
     exam_pk, user_pk = as_id(exam_id), as_id(user_id)
     if exam_pk is None:
         raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id!r}.")
-    exam = exam_get(exam_id=exam_pk)
-    if user_pk is None or not get_user_model().objects.filter(pk=user_pk).exists():
+    if user_pk is None:
+        exam_get(exam_id=exam_pk)  # an unknown exam is told first
         raise UserNotFoundException(f"There is no user with id {user_id!r}.")
+    exam, number = _exam_and_next_number(exam_id=exam_pk, user_id=user_pk)
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
                 exam=exam,
                 user_id=user_pk,
-                attempt_number=_next_attempt_number(exam_id=exam.pk, user_id=user_pk),
+                attempt_number=number,
                 status=AttemptStatus.CREATED,
                 taking_as_proctored=bool(taking_as_proctored),
                 is_sample_attempt=exam.is_practice_exam,

@@ -219,8 +219,8 @@ def test_a_page_of_onboarding_statuses_costs_2_statements(
     token = mint("carol-1", preferred_username="carol-jwt", course_roles={COURSE_ID: "staff"})
     client = client_for(world, "anonymous")
     client.get(LIST, **bearer(token))
-    # identity and user, course role, count, page (each with its latest onboarding attempt)
-    # Authentication and the caller's course role come from the process's cache.
+    # count, page (each with its latest onboarding attempt): the identity and the course role
+    # were read by the first request and are kept 5 s (rest/auth_cache.py)
     with django_assert_num_queries(2):
         response = client.get(LIST, {"page_size": page_size}, **bearer(token))
     assert len(response.json()["results"]) == min(page_size, learners + 2)

@@ -1,0 +1,111 @@
+"""The lock's SQL is compiled once per shape and reads what the ORM's query reads."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
+
+from proctoring.allowances.models import Allowance
+from proctoring.attempts import lock_sql
+from proctoring.attempts.locks import _locked, _with_allowances, attempt_lock
+from proctoring.attempts.models import Attempt, AttemptHistory
+from proctoring.attempts.services import attempt_create
+from proctoring.attempts.time_math import ADDITIONAL_TIME
+from tests.factories import ExamFactory
+
+pytestmark = pytest.mark.django_db
+
+LATEST_HISTORY = {
+    "latest_history_status": Subquery(
+        AttemptHistory.objects.filter(attempt_id=OuterRef("pk"))
+        .order_by("-id")
+        .values("to_status")[:1]
+    )
+}
+
+
+def _fields(attempt: Attempt) -> dict[str, object]:
+    return {
+        "attempt": {f.attname: getattr(attempt, f.attname) for f in Attempt._meta.concrete_fields},
+        "exam": attempt.exam.__dict__ | {"_state": None},
+        "course": attempt.exam.course.__dict__ | {"_state": None},
+        "user": attempt.user.__dict__ | {"_state": None},
+    }
+
+
+@pytest.fixture
+def attempt(course, learner):
+    exam = ExamFactory(course=course, content_id="lock-sql", time_limit_mins=60)
+    Allowance.objects.create(exam=exam, user=learner, key=ADDITIONAL_TIME, value="15")
+    return attempt_create(exam_id=exam.pk, user_id=learner.pk, actor_id=learner.pk)
+
+
+def test_the_lock_reads_what_the_orms_query_reads(attempt):
+    with transaction.atomic():
+        compiled = attempt_lock(
+            attempt_id=attempt.pk, with_allowances=True, annotations=LATEST_HISTORY
+        )
+        orm = _with_allowances(_locked().filter(pk=attempt.pk)).annotate(**LATEST_HISTORY).first()
+    assert compiled is not None and orm is not None
+    assert _fields(compiled) == _fields(orm)
+    assert compiled.allowance_additional_time_granted == "15"  # type: ignore[attr-defined]
+    assert compiled.latest_history_status == orm.latest_history_status == "created"  # type: ignore[attr-defined]
+    assert compiled._state.adding is False and compiled._state.db == "default"
+
+
+def test_the_learner_and_exam_lock_finds_the_current_attempt_only(attempt, learner):
+    with transaction.atomic():
+        found = attempt_lock(exam_id=attempt.exam_id, user_id=learner.pk)
+        missing = attempt_lock(exam_id=attempt.exam_id, user_id=learner.pk + 1000)
+    assert found is not None and found.pk == attempt.pk
+    assert missing is None
+    Attempt.objects.filter(pk=attempt.pk).update(archived_at=attempt.created)
+    with transaction.atomic():
+        assert attempt_lock(exam_id=attempt.exam_id, user_id=learner.pk) is None
+        # By its id, an archived attempt is still found (its callers refuse it).
+        assert attempt_lock(attempt_id=attempt.pk) is not None
+
+
+def test_each_shape_is_compiled_once(attempt):
+    lock_sql.lock_shapes_clear()
+    with mock.patch.object(lock_sql, "_compile", wraps=lock_sql._compile) as compile_:
+        for _ in range(3):
+            with transaction.atomic():
+                assert attempt_lock(attempt_id=attempt.pk) is not None
+                assert attempt_lock(attempt_id=attempt.pk, with_allowances=True) is not None
+    assert compile_.call_count == 2
+
+
+def test_the_lock_is_one_statement_that_locks_the_attempt_row_only(attempt):
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        attempt_lock(attempt_id=attempt.pk, with_allowances=True)
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(statements) == 1
+    if connection.vendor == "postgresql":
+        assert statements[0].endswith('FOR UPDATE OF "attempts_attempt"')
+
+
+@pytest.mark.skipif(
+    not connection.features.has_select_for_update, reason="SQLite has no FOR UPDATE"
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_lock_refuses_to_run_outside_a_transaction(attempt):
+    with pytest.raises(TransactionManagementError):
+        attempt_lock(attempt_id=attempt.pk)
+
+
+def test_the_shapes_are_bounded(attempt):
+    lock_sql.lock_shapes_clear()
+    for i in range(lock_sql.MAX_SHAPES + 5):
+        with transaction.atomic():
+            # A fresh annotations' object each time: a shape each time, the oldest forgotten.
+            attempt_lock(
+                attempt_id=attempt.pk,
+                annotations={f"n{i}": LATEST_HISTORY["latest_history_status"]},
+            )
+    assert len(lock_sql._shapes) == lock_sql.MAX_SHAPES
