@@ -63,10 +63,13 @@ class ProviderAttempt:
 
 @dataclass(frozen=True)
 class Instructions:
-    """What the learner is told before starting: the steps and where the software is."""
+    """What the learner is told before starting: the steps, where the software is, and, for a
+    provider whose setup is a web page (an LTI tool's launch, the browser provider's consent),
+    the address the learner continues to (absolute, or a path of this service)."""
 
     steps: tuple[str, ...] = ()
     download_url: str = ""
+    setup_url: str = ""
 
 
 @dataclass(frozen=True)

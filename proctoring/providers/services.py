@@ -270,6 +270,7 @@ class ProviderInfo:
     instructions: tuple[str, ...]
     download_url: str
     worker: Worker | None
+    setup_url: str = ""
 
 
 def _with_attempt(url: str, external_id: str | None) -> str:
@@ -303,6 +304,7 @@ def attempt_provider_info(*, attempt: Attempt) -> ProviderInfo:
         instructions=instructions.steps,
         download_url=_with_attempt(instructions.download_url, attempt.external_id),
         worker=provider.worker(),
+        setup_url=instructions.setup_url,
     )
 
 

@@ -46,3 +46,12 @@ class FlakyProvider(WebProvider):
         if FlakyProvider.down:
             raise ProviderUnavailable("The vendor did not answer in time.")
         return super().attempt_create(attempt)
+
+
+class SetupPageProvider(WebProvider):
+    """A provider whose setup is a web page the learner continues to (as an LTI tool's)."""
+
+    def instructions(
+        self, *, exam_external_id: str | None, external_id: str | None
+    ) -> Instructions:
+        return Instructions(setup_url=f"https://tool.example/setup/{external_id}")

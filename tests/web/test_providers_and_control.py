@@ -78,6 +78,20 @@ def test_a_proctored_start_waits_for_the_providers_ready(learner_client, vendor)
     assert _attempt(world).status == AttemptStatus.STARTED
 
 
+def test_a_provider_with_a_setup_page_sends_the_learner_there(learner_client, settings, world):
+    entry = {"CLASS": "tests.web.fakes.SetupPageProvider", "OPTIONS": {}}
+    settings.PROCTORING_BACKENDS = {"DEFAULT": "null", "null": {}, ALIAS: entry}
+    world.course.provider = ALIAS
+    world.course.save()
+    _act(learner_client, world, "start")
+    attempt = _attempt(world)
+    steps = learner_client.get(f"/attempts/{attempt.pk}/provider").content.decode()
+    assert f'href="https://tool.example/setup/{attempt.external_id}" data-setup' in steps
+    info = learner_client.get(f"/api/v1/attempts/{attempt.pk}/provider").json()
+    assert info["setup_url"] == f"https://tool.example/setup/{attempt.external_id}"
+    assert info["download_url"] == ""
+
+
 def test_the_steps_and_the_poll_are_the_learners_own(client, vendor):
     world = vendor
     client.force_login(world.learner)

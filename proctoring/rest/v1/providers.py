@@ -42,6 +42,10 @@ class ProviderInfoOutput(serializers.Serializer[Any]):
         help_text="The proctoring software's download link, with ``attempt={external_id}``."
     )
     worker = WorkerOutput(allow_null=True)
+    setup_url = serializers.CharField(
+        help_text="Where the learner continues to set proctoring up (a tool's launch, a consent "
+        "page), or empty when the provider's software reports the learner ready."
+    )
 
 
 class AttemptProviderApi(APIView):
@@ -63,6 +67,7 @@ class AttemptProviderApi(APIView):
                 "external_id": info.external_id,
                 "instructions": list(info.instructions),
                 "download_url": info.download_url,
+                "setup_url": info.setup_url,
                 "worker": {"url": worker.url, "ping_interval": worker.ping_interval}
                 if worker
                 else None,
