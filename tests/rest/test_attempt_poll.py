@@ -132,3 +132,70 @@ def test_an_attempt_not_started_shows_the_learners_allowances_in_one_statement(
     assert lean["time_remaining_seconds"] is None
     assert lean["allowed_time_seconds"] == drf["allowed_time_seconds"]
     assert lean["allowed_time_seconds"] == (world.exam.time_limit_mins + 30) * 60
+
+
+def _created(world, token):
+    body = {"exam_id": world.exam.pk}
+    created = APIClient().post("/api/v1/attempts", body, format="json", **bearer(token))
+    assert created.status_code == 201, created.json()
+    return created.json()["id"]
+
+
+def test_a_not_started_attempts_poll_reads_the_course_profiles_allowances(
+    world, django_assert_num_queries
+):
+    """The lean poll gives the time the full read gives when the learner's time comes from
+    its course profile (not an allowance of its own)."""
+    from proctoring.allowances.levels import course_allowance_set
+
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _created(world, token)
+    zed = User.objects.get(username="zed")
+    course_id = world.exam.course_id
+    course_allowance_set(course_id=course_id, user_id=zed.pk, key="time_multiplier", value="1.5")
+    course_allowance_set(
+        course_id=course_id, user_id=zed.pk, key="additional_time_granted", value="10"
+    )
+    with django_assert_num_queries(1):
+        lean = _poll(attempt_id, token).json()
+    drf = _poll(attempt_id, token, "?format=json").json()  # reads the allowances itself
+    assert {k: v for k, v in lean.items() if k != "server_time"} == {
+        k: v for k, v in drf.items() if k != "server_time"
+    }
+    assert lean["allowed_time_seconds"] == world.exam.time_limit_mins * 90 + 600
+
+
+def test_the_poll_read_loads_group_and_profile_values_as_the_lock_does(world):
+    """``attempt_read_for_identity`` loads the same allowance values as ``attempt_lock(...,
+    with_allowances=True)``: the learner's own, else its group's, else its course profile's."""
+    from django.db import transaction
+
+    from proctoring.allowances.levels import (
+        course_allowance_set,
+        group_allowance_set,
+        group_members_set,
+    )
+    from proctoring.attempts.locks import ALLOWANCE_KEYS, attempt_lock
+    from proctoring.attempts.poll_read import attempt_read_for_identity
+
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _created(world, token)
+    zed = User.objects.get(username="zed")
+    course_id = world.exam.course_id
+    group_members_set(course_id=course_id, group="late", usernames=["zed"])
+    due = "2099-01-01T00:00:00+00:00"
+    group_allowance_set(exam=world.exam, group="late", key="due_date_extension", value=due)
+    course_allowance_set(
+        course_id=course_id, user_id=zed.pk, key="additional_time_granted", value="7"
+    )
+    found = attempt_read_for_identity(
+        attempt_id=attempt_id, issuer="", subject="", claims_digest=""
+    )
+    assert found is not None
+    polled = found[0]
+    with transaction.atomic():
+        locked = attempt_lock(attempt_id=attempt_id, with_allowances=True)
+    values = {key: getattr(polled, f"allowance_{key}") for key in ALLOWANCE_KEYS}
+    assert values == {key: getattr(locked, f"allowance_{key}") for key in ALLOWANCE_KEYS}
+    assert values["additional_time_granted"] == "7"
+    assert values["due_date_extension"] is not None
