@@ -38,6 +38,7 @@ from proctoring.exceptions import (
 from proctoring.providers.base import AttemptSpec, ExamSpec, Provider, Worker
 from proctoring.providers.models import ProviderEvent
 from proctoring.providers.registry import provider_get
+from proctoring.reviews.policies import review_policy_get
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,11 @@ def _proctoring_provider(exam: Exam) -> Provider | None:
 
 
 def _attempt_spec(attempt: Attempt, provider: Provider, exam_external_id: str) -> AttemptSpec:
+    """What the provider is told of a new attempt, the exam's review policy included: the
+    rules its reviewers apply, as the reference's REST backend sends them with each attempt
+    (empty when the exam has none)."""
     user = attempt.user
+    policy = review_policy_get(exam_id=attempt.exam_id)
     return AttemptSpec(
         attempt_id=attempt.pk,
         attempt_code=attempt.attempt_code,
@@ -166,6 +171,7 @@ def _attempt_spec(attempt: Attempt, provider: Provider, exam_external_id: str) -
         time_limit_mins=attempt.exam.time_limit_mins,
         is_sample_attempt=attempt.is_sample_attempt,
         lms_host=settings.PROCTORING_PUBLIC_URL,
+        review_policy=policy.text if policy is not None else "",
     )
 
 

@@ -145,3 +145,25 @@ def test_an_exam_of_an_unconfigured_provider_cannot_be_taken_as_proctored(
     assert response.json()["code"] == "provider_error"
     assert "'nobody' is not configured" in response.json()["detail"]
     assert not Attempt.objects.filter(exam=proctored_exam).exists()
+
+
+def test_the_vendor_receives_the_exams_review_policy_with_each_attempt(
+    learner_api, registered_exam, simulator
+):
+    """The exam's review policy text goes to the vendor with the attempt (the reference's
+    ``review_policy``); an exam without one sends none."""
+    from proctoring.reviews.policies import review_policy_set
+
+    text = "Notes on paper are allowed; no second screen."
+    review_policy_set(
+        exam_id=registered_exam.pk, text=text, on_violation="rejected", on_suspicious="verified"
+    )
+    assert create(learner_api, registered_exam).status_code == 201
+    attempt = Attempt.objects.get(exam=registered_exam)
+    assert simulator.state.attempts[attempt.external_id]["review_policy"] == text
+
+
+def test_an_exam_without_a_review_policy_sends_none(learner_api, registered_exam, simulator):
+    assert create(learner_api, registered_exam).status_code == 201
+    attempt = Attempt.objects.get(exam=registered_exam)
+    assert "review_policy" not in simulator.state.attempts[attempt.external_id]
