@@ -71,7 +71,7 @@ PAGE_SIZE = 25
 # Statement budgets (X-Query-Count: every statement but PostgreSQL's BEGIN and COMMIT): the
 # most any poll makes, and the usual count of a write (its first request in a process reads
 # the caller's identity once more).
-BUDGETS = {"poll": 1, "poll_at_rate": 1, "start": 8, "submit": 5, "verify": 5, "reject": 5}
+BUDGETS = {"poll": 1, "poll_at_rate": 1, "start": 5, "submit": 5, "verify": 5, "reject": 5}
 # Each phase and the floor its requests per second are compared with.
 FLOORS = {
     "floor_read": "floor_read",

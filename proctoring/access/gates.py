@@ -8,6 +8,11 @@ at the gates of an exam with rules, and every refusal, is logged (``GateLog``) f
 The order: the window, the release, the attempt limit, the address, the browser, the access
 code (last, so that a code is not counted against the rate limit when another gate refuses),
 and the browser session.
+
+A learner's start of an attempt it has already created passes the gates on the locked attempt
+(``start_guard``): the attempt's locking statement loads the exam's rules, the learner's
+window and release with it, so the gates read nothing more (issue 9), and a refusal is logged
+once the start's transaction has rolled back.
 """
 
 from __future__ import annotations
@@ -15,19 +20,20 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
 from django.contrib.auth.hashers import check_password
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils.crypto import constant_time_compare
 
 from proctoring.access.models import AttemptSession, ExamRelease, ExamRules, GateLog, RetakePolicy
-from proctoring.access.windows import learner_window
+from proctoring.access.windows import OPENS_AT, learner_window
 from proctoring.allowances.models import GroupMember
-from proctoring.allowances.selectors import allowance_values
+from proctoring.allowances.selectors import allowance_value_expression, allowance_values
 from proctoring.attempts.actions import AttemptGuard
+from proctoring.attempts.locks import loaded_allowance_values
 from proctoring.attempts.models import Attempt
 from proctoring.core.clock import now
 from proctoring.exams.models import Exam
@@ -75,6 +81,11 @@ class _Pass:
     attempt: Attempt | None
     creating: bool
     gates: list[str] = field(default_factory=list)
+    # Loaded with the locked attempt (``start_guard``), else read by the gates themselves.
+    values: Mapping[str, str] | None = None  # the learner's allowance values
+    released: bool | None = None  # released for everyone or for one of the learner's groups
+    locked: bool = False  # the attempt is locked, its browser session loaded with it
+    outcome: str | None = None  # PASSED or the refusal's code, once the gates have run
 
 
 def seb_hash(url: str, key: str) -> str:
@@ -89,7 +100,9 @@ def session_hash(session_key: str) -> str:
 def _window(state: _Pass) -> None:
     state.gates.append("window")
     opens_at = state.rules.opens_at if state.rules else None
-    values = allowance_values(exam_id=state.exam.pk, user_id=state.user_id)
+    values = state.values
+    if values is None:
+        values = allowance_values(exam_id=state.exam.pk, user_id=state.user_id)
     window = learner_window(exam=state.exam, exam_opens_at=opens_at, values=values)
     moment = now()
     if window.not_yet(moment) and window.opens_at is not None:
@@ -108,6 +121,10 @@ def _release(state: _Pass, rules: ExamRules) -> None:
     if not rules.requires_release:
         return
     state.gates.append("release")
+    if state.released is not None:
+        if not state.released:
+            raise ExamNotReleased()
+        return
     groups = GroupMember.objects.filter(course_id=state.exam.course_id, user_id=state.user_id)
     released = ExamRelease.objects.filter(
         Q(group="") | Q(group__in=groups.values("group")), exam=state.exam
@@ -184,7 +201,9 @@ def _session(state: _Pass, rules: ExamRules) -> None:
             "This exam is taken in one browser: your browser sent no session (the "
             "X-Exam-Session header)."
         )
-    if state.attempt is not None:
+    if state.attempt is not None and state.locked:
+        _session_bind_locked(attempt=state.attempt, facts=state.facts)
+    elif state.attempt is not None:
         session_bind(attempt=state.attempt, facts=state.facts)
 
 
@@ -212,16 +231,27 @@ def access_check_start(
     rules = ExamRules.objects.filter(exam=exam).first()
     state = _Pass(exam, user_id, rules, facts, attempt, creating)
     try:
-        _window(state)
-        if rules is not None:
-            for gate in GATES:
-                gate(state, rules)
-    except ProctoringError as refusal:
-        _log(state, refusal.code)
-        raise
-    if rules is not None:
-        _log(state, GateLog.PASSED)
+        _run(state)
+    finally:
+        if state.outcome is not None and (state.rules is not None or state.outcome != PASSED):
+            _log(state, state.outcome)
     return rules
+
+
+PASSED = GateLog.PASSED
+
+
+def _run(state: _Pass) -> None:
+    """Every gate in order; ``state.outcome`` says how it went (the refusal is raised)."""
+    try:
+        _window(state)
+        if state.rules is not None:
+            for gate in GATES:
+                gate(state, state.rules)
+    except ProctoringError as refusal:
+        state.outcome = refusal.code
+        raise
+    state.outcome = PASSED
 
 
 def access_check_create(*, exam: Exam, user_id: int, facts: AccessFacts) -> ExamRules | None:
@@ -272,17 +302,81 @@ def session_bind(*, attempt: Attempt, facts: AccessFacts) -> None:
         raise SessionLocked()
 
 
+def _session_bind_locked(*, attempt: Attempt, facts: AccessFacts) -> None:
+    """``session_bind`` for an attempt locked with its session's hash (``start_guard``):
+    the lock keeps any other request of this attempt out, so no read is needed."""
+    digest = session_hash(facts.session_key)
+    bound = getattr(attempt, SESSION_ANNOTATION, None)
+    if bound is None:
+        AttemptSession.objects.create(attempt=attempt, session_hash=digest, bound_at=now())
+        setattr(attempt, SESSION_ANNOTATION, digest)
+    elif not constant_time_compare(bound, digest):
+        raise SessionLocked()
+
+
+def start_guard(*, facts: AccessFacts) -> AttemptGuard:
+    """A learner's start of its attempt passes the exam's gates on the locked attempt (when
+    it has never started; its browser session's check else), with everything the gates read
+    loaded by the locking statement: the exam's rules (joined), the learner's opening time
+    and release (sub-selects) and its time allowances. With no rules, a start costs no
+    statement more than the start itself.
+
+    A pass at the gates of an exam with rules is logged in the start's transaction; a
+    refusal rolls the start back and is logged after it (``settle``), as is a pass whose
+    start was refused after the gates."""
+    digest = session_hash(facts.session_key or "")
+    passes: list[_Pass] = []
+
+    def check(attempt: Attempt) -> None:
+        if attempt.started_at is not None:
+            _session_check(attempt, digest)
+            return
+        exam = attempt.exam
+        values = dict(loaded_allowance_values(attempt) or {})
+        opens_at = getattr(attempt, OPENS_AT_ANNOTATION, None)
+        if opens_at is not None:
+            values[OPENS_AT] = opens_at
+        state = _Pass(
+            exam,
+            attempt.user_id,
+            getattr(exam, "access_rules", None),  # joined by the lock: None when it has none
+            facts,
+            attempt,
+            creating=False,
+            values=values,
+            released=bool(getattr(attempt, RELEASED_ANNOTATION)),
+            locked=True,
+        )
+        passes.append(state)
+        _run(state)
+        if state.rules is not None:
+            _log(state, PASSED)
+
+    def settle(committed: bool) -> None:
+        for state in passes:
+            if state.outcome is None or (state.outcome == PASSED and state.rules is None):
+                continue
+            if state.outcome != PASSED or not committed:  # not in a committed transaction
+                _log(state, state.outcome)
+
+    return AttemptGuard(
+        annotations=_START_ANNOTATIONS, check=check, related=START_RELATED, settle=settle
+    )
+
+
+def _session_check(attempt: Attempt, digest: str) -> None:
+    bound = getattr(attempt, SESSION_ANNOTATION, None)
+    if bound is not None and not constant_time_compare(bound, digest):
+        raise SessionLocked()
+
+
 def session_guard(*, facts: AccessFacts) -> AttemptGuard:
     """A learner's action on an attempt bound to a browser session must come from it: the
     binding is read by the action's own locking statement (no statement more)."""
     digest = session_hash(facts.session_key or "")
-
-    def check(attempt: Attempt) -> None:
-        bound = getattr(attempt, SESSION_ANNOTATION, None)
-        if bound is not None and not constant_time_compare(bound, digest):
-            raise SessionLocked()
-
-    return AttemptGuard(annotations=_SESSION_ANNOTATIONS, check=check)
+    return AttemptGuard(
+        annotations=_SESSION_ANNOTATIONS, check=lambda attempt: _session_check(attempt, digest)
+    )
 
 
 SESSION_ANNOTATION = "access_session_hash"
@@ -292,4 +386,31 @@ _SESSION_ANNOTATIONS = {
     SESSION_ANNOTATION: Subquery(
         AttemptSession.objects.filter(attempt_id=OuterRef("pk")).values("session_hash")[:1]
     )
+}
+
+OPENS_AT_ANNOTATION = "access_opens_at"
+RELEASED_ANNOTATION = "access_released"
+# What the gates of a start read, loaded by the start's locking statement: the exam's rules
+# (a LEFT JOIN), the learner's opening time (its own, its group's or its course profile's)
+# and whether the exam is released for everyone or for one of the learner's groups of its
+# course. One object, for the same reason as the session's.
+START_RELATED = ("exam__access_rules",)
+_START_ANNOTATIONS = {
+    **_SESSION_ANNOTATIONS,
+    OPENS_AT_ANNOTATION: allowance_value_expression(
+        OPENS_AT,
+        exam=OuterRef("exam_id"),
+        user=OuterRef("user_id"),
+        course=OuterRef("exam__course_id"),
+    ),
+    # The member row is joined, not sub-selected (allowances/selectors.py says why).
+    RELEASED_ANNOTATION: Exists(
+        ExamRelease.objects.filter(exam_id=OuterRef("exam_id")).filter(
+            Q(group="")
+            | Q(
+                exam__course__group_members__user_id=OuterRef("user_id"),
+                exam__course__group_members__group=F("group"),
+            )
+        )
+    ),
 }

@@ -69,11 +69,19 @@ READY_SOURCES = frozenset(
 @dataclass(frozen=True)
 class AttemptGuard:
     """An interface's own check of the locked attempt before a learner's action (the
-    access rules' browser session), with what it reads loaded by the locking statement
-    (``annotations``): no statement more, and no import of the interface's app here."""
+    access rules' gates of a start, their browser session), with what it reads loaded by
+    the locking statement (``annotations``, and the relations named in ``related``): no
+    statement more, and no import of the interface's app here.
+
+    ``settle``, when given, is called once the action's transaction has ended, with
+    whether it committed: what the guard must keep even when the action is refused (the
+    log of a refusal at the gates) is written then, outside the rolled-back transaction.
+    """
 
     annotations: Mapping[str, Any]
     check: Callable[[Attempt], None]
+    related: tuple[str, ...] = ()
+    settle: Callable[[bool], None] | None = None
 
 
 def attempt_lock_current(
@@ -83,6 +91,7 @@ def attempt_lock_current(
     with_allowances: bool = False,
     owner_id: int | None = None,
     annotations: Mapping[str, Any] | None = None,
+    related: tuple[str, ...] = (),
     authorize: Callable[[Attempt], None] | None = None,
 ) -> Attempt:
     """The attempt, locked, which must exist, belong to ``owner_id`` when one is given, pass
@@ -93,6 +102,7 @@ def attempt_lock_current(
         cascading=cascading,
         with_allowances=with_allowances,
         annotations=annotations,
+        related=related,
     )
     if locked is None:
         raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
@@ -169,21 +179,28 @@ def attempt_act(
         raise AttemptActionNotAllowed(f"{action!r} is not an action on an attempt.")
     rule = LEARNER_ACTIONS[action]
     late: AttemptDeadlinePassed | None = None
-    with transaction.atomic():
-        attempt = attempt_lock_current(
-            attempt_id=attempt_id,
-            cascading=statuses.is_a_cascadable_failure(rule.to_status),
-            with_allowances=rule.to_status == statuses.AttemptStatus.STARTED,
-            owner_id=actor_id,
-            annotations=guard.annotations if guard is not None else None,
-        )
-        if guard is not None:
-            guard.check(attempt)
-        if rule.to_status == statuses.AttemptStatus.SUBMITTED:
-            # Already timed out by its deadline: the answer a late submission gets.
-            late = attempt_timed_out_error(attempt=attempt)
-        if late is None:
-            late = _act_locked(attempt, action, actor_id)
+    committed = False
+    try:
+        with transaction.atomic():
+            attempt = attempt_lock_current(
+                attempt_id=attempt_id,
+                cascading=statuses.is_a_cascadable_failure(rule.to_status),
+                with_allowances=rule.to_status == statuses.AttemptStatus.STARTED,
+                owner_id=actor_id,
+                annotations=guard.annotations if guard is not None else None,
+                related=guard.related if guard is not None else (),
+            )
+            if guard is not None:
+                guard.check(attempt)
+            if rule.to_status == statuses.AttemptStatus.SUBMITTED:
+                # Already timed out by its deadline: the answer a late submission gets.
+                late = attempt_timed_out_error(attempt=attempt)
+            if late is None:
+                late = _act_locked(attempt, action, actor_id)
+        committed = True
+    finally:
+        if guard is not None and guard.settle is not None:
+            guard.settle(committed)
     if late is not None:
         raise late
     return attempt

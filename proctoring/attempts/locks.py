@@ -73,6 +73,7 @@ def attempt_lock(
     with_allowances: bool = False,
     current_only: bool = False,
     annotations: Mapping[str, Any] | None = None,
+    related: tuple[str, ...] = (),
 ) -> Attempt | None:
     """The attempt with this id, or the learner's current attempt on the exam, locked; None
     when there is none.
@@ -80,7 +81,9 @@ def attempt_lock(
     ``cascading`` first locks the learner's attempts of the whole course, in id order (a
     decline's cascade will change them). ``with_allowances`` loads the learner's time
     allowances in the same statement (a start needs them); ``annotations``, what a caller's
-    check of the locked attempt needs (``actions.AttemptGuard``), in the same statement too.
+    check of the locked attempt needs (``actions.AttemptGuard``), in the same statement too,
+    and the relations it names in ``related`` joined (``select_related``: an exam's access
+    rules, say), so that the check reads nothing more.
     """
     if attempt_id is not None:
         found = Attempt.objects.filter(pk=attempt_id)
@@ -103,6 +106,8 @@ def attempt_lock(
             attempts = _locked().filter(
                 exam_id=matched["exam_id"], user_id=matched["user_id"], archived_at__isnull=True
             )
+        if related:
+            attempts = attempts.select_related(*related)
         if with_allowances:
             attempts = _with_allowances(attempts)
         if annotations:
@@ -111,7 +116,7 @@ def attempt_lock(
 
     # The SQL is compiled once per shape (lock_sql.py); the annotations' objects name theirs.
     named = tuple((name, id(value)) for name, value in (annotations or {}).items())
-    key = ("attempt_lock", attempt_id is not None, with_allowances, named)
+    key = ("attempt_lock", attempt_id is not None, with_allowances, named, related)
     return lock_run(key=key, build=build, values=values, kept=annotations)
 
 

@@ -7,9 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from proctoring.access.models import AttemptSession, GateLog
 from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.services import attempt_create, attempt_update_status
-from tests.rest.conftest import COURSE_ID, OTHER_COURSE_ID, bearer, mint
+from tests.rest.conftest import COURSE_ID, OTHER_COURSE_ID, bearer, client_for, mint
 
 pytestmark = pytest.mark.django_db
 CONTROL = {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK"}
@@ -34,7 +35,7 @@ def _known(token):
     assert APIClient().get("/api/v1/attempts/active", **bearer(token)).status_code == 200
 
 
-def test_a_learners_start_is_7_statements(world):
+def test_a_learners_start_is_4_statements(world):
     token = mint("zed-1", preferred_username="zed", course_roles={COURSE_ID: "learner"})
     _known(token)
     user_id = get_user_model().objects.get(username="zed").pk
@@ -44,10 +45,74 @@ def test_a_learners_start_is_7_statements(world):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "started"
     statements = _statements(queries)
-    # The access gates' reads (issue 15: the attempt, the exam's rules, the learner's
-    # allowances for its window), then the lock (with allowances), UPDATE, history, event.
-    assert len(statements) == 7, statements
-    assert "FOR UPDATE" in statements[3] or connection.vendor == "sqlite"
+    # The lock, with what the access gates read (the exam's rules, the learner's window,
+    # allowances and release), then UPDATE, history, event: no read before the lock.
+    assert len(statements) == 4, statements
+    assert "FOR UPDATE" in statements[0] or connection.vendor == "sqlite"
+    assert [s.split(" ", 1)[0] for s in statements] == ["SELECT", "UPDATE", "INSERT", "INSERT"]
+
+
+def _rules(world, **body):
+    staff = client_for(world, "staff")
+    path = f"/api/v1/courses/{COURSE_ID}/exams/{world.exam.pk}/access"
+    assert staff.patch(path, body, format="json").status_code == 200
+
+
+def test_a_start_through_gates_reads_nothing_but_the_lock(world):
+    """An exam with rules (an opening time, a release, one browser session): the gates read
+    what they need from the locking statement; the start writes the binding and the log."""
+    _rules(world, opens_at="2020-01-01T00:00:00Z", requires_release=True, one_session=True)
+    staff = client_for(world, "staff")
+    release = f"/api/v1/courses/{COURSE_ID}/exams/{world.exam.pk}/release"
+    assert staff.post(release, {}, format="json").status_code == 200
+    token = mint("zed-1", preferred_username="zed", course_roles={COURSE_ID: "learner"})
+    _known(token)
+    user_id = get_user_model().objects.get(username="zed").pk
+    attempt = attempt_create(exam_id=world.exam.pk, user_id=user_id)
+    with CaptureQueriesContext(connection) as queries:
+        response = APIClient().post(
+            f"/api/v1/attempts/{attempt.pk}/start",
+            {},
+            format="json",
+            HTTP_X_EXAM_SESSION="browser-1",
+            **bearer(token),
+        )
+    assert response.status_code == 200, response.json()
+    statements = _statements(queries)
+    kinds = [s.split(" ", 1)[0] for s in statements]
+    # lock; the session's binding, the gates' log; UPDATE, history, event
+    assert kinds == ["SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", "INSERT"], statements
+    assert GateLog.objects.get(attempt_id=attempt.pk).outcome == GateLog.PASSED
+    assert AttemptSession.objects.filter(attempt_id=attempt.pk).exists()
+
+
+def test_a_pass_at_the_gates_is_logged_when_the_start_is_then_refused(world):
+    """The gates pass, the start is refused after them (an attempt declined before it
+    started): the start's transaction rolls back, the pass is still logged, once."""
+    _rules(world, opens_at="2020-01-01T00:00:00Z")
+    Attempt.objects.filter(pk=world.attempt.pk).update(status="declined")
+    response = client_for(world, "learner").post(
+        f"/api/v1/attempts/{world.attempt.pk}/start", {}, format="json"
+    )
+    assert response.status_code == 409, response.json()
+    assert Attempt.objects.get(pk=world.attempt.pk).status == "declined"
+    logged = GateLog.objects.get(attempt_id=world.attempt.pk)
+    assert logged.outcome == GateLog.PASSED
+
+
+def test_a_refusal_at_the_gates_is_logged_and_changes_nothing(world):
+    _rules(world, opens_at="2099-01-01T00:00:00Z", one_session=True)
+    response = client_for(world, "learner").post(
+        f"/api/v1/attempts/{world.attempt.pk}/start",
+        {},
+        format="json",
+        HTTP_X_EXAM_SESSION="browser-1",
+    )
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "exam_not_open"
+    assert Attempt.objects.get(pk=world.attempt.pk).status == "created"
+    assert GateLog.objects.get(attempt_id=world.attempt.pk).outcome == "exam_not_open"
+    assert not AttemptSession.objects.exists()
 
 
 @pytest.mark.parametrize("verdict", ["verified", "rejected"])

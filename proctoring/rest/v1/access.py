@@ -27,6 +27,7 @@ from proctoring.access.gates import (
     access_check_start,
     session_bind,
     session_guard,
+    start_guard,
 )
 from proctoring.access.models import ContentAfterSubmission, ExamRules, RetakePolicy
 from proctoring.access.rules import (
@@ -37,7 +38,6 @@ from proctoring.access.rules import (
 )
 from proctoring.attempts.actions import AttemptGuard
 from proctoring.attempts.models import Attempt
-from proctoring.attempts.selectors import attempt_get_by_id
 from proctoring.courses.selectors import course_role_is_member
 from proctoring.exams.selectors import exam_get, exam_get_in_course
 from proctoring.exceptions import NotEnrolled, ProctoredExamNotFoundException
@@ -112,21 +112,13 @@ def gate_created(request: Request, *, rules: ExamRules | None, attempt: Attempt)
 def gate_action(
     request: Request, *, attempt_id: int, action: str, access_code: Any
 ) -> AttemptGuard:
-    """Before a learner's action on its attempt: every gate for its first start; the guard
-    of its browser session (one-session exams) for every action."""
+    """Before a learner's action on its attempt: the guard the action checks on the locked
+    attempt, every gate for its first start (``start_guard``: no read of its own), the
+    browser session (one-session exams) for every action. Not found, not the caller's,
+    archived: the action answers first, the gates are not asked."""
     facts = request_facts(request, access_code if isinstance(access_code, str) else None)
     if action == "start":
-        attempt = attempt_get_by_id(attempt_id=attempt_id)
-        # Not found, not the caller's, or started already: the action answers, or resumes.
-        if (
-            attempt is not None
-            and attempt.user_id == user_id_of(request)
-            and attempt.started_at is None
-            and attempt.archived_at is None
-        ):
-            access_check_start(
-                exam=attempt.exam, user_id=attempt.user_id, facts=facts, attempt=attempt
-            )
+        return start_guard(facts=facts)
     return session_guard(facts=facts)
 
 
