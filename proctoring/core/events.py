@@ -12,7 +12,12 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from proctoring.core.inserts import rows_insert
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 # The event types and the version of their payload schema (docs/events/).
 ATTEMPT_STATUS_CHANGED = "attempt.status_changed"
@@ -47,8 +52,9 @@ class DomainEvent:
 
 
 class EventSink(Protocol):
-    def events_record(self, events: Sequence[DomainEvent]) -> None:
-        """Store the events in the caller's transaction (one statement for all of them)."""
+    def events_record(self, events: Sequence[DomainEvent], rows: Sequence[Model] = ()) -> None:
+        """Store the events in the caller's transaction, with the caller's ``rows`` (of one
+        model), in one statement where the database allows (``core.inserts``)."""
 
 
 _lock = threading.Lock()
@@ -61,8 +67,12 @@ def event_sink_set(sink: EventSink | None) -> None:
         _sink = sink
 
 
-def events_record(events: Sequence[DomainEvent]) -> None:
-    """Hand the events to the registered sink, inside the caller's transaction."""
+def events_record(events: Sequence[DomainEvent], *, rows: Sequence[Model] = ()) -> None:
+    """Hand the events to the registered sink, inside the caller's transaction; ``rows`` of
+    the caller's own (of one model: the history of the change the events tell) are inserted
+    with them, in one statement on PostgreSQL (a status change's last round trip)."""
     sink = _sink
     if sink is not None and events:
-        sink.events_record(events)
+        sink.events_record(events, rows)
+    elif rows:
+        rows_insert([rows])

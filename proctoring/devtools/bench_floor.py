@@ -25,7 +25,8 @@ FLOOR_GOAL = 2.0  # an operation within twice its floor (issue 9)
 
 def statement_kind(sql: str) -> str:
     """``BEGIN``, ``COMMIT``, ``SAVEPOINT``, ``RELEASE``, ``ROLLBACK``, ``SELECT``, ``LOCK``
-    (a ``SELECT ... FOR UPDATE``), ``INSERT``, ``UPDATE`` or ``DELETE``."""
+    (a ``SELECT ... FOR UPDATE``), ``INSERT``, ``UPDATE``, ``DELETE`` or ``WITH`` (on
+    PostgreSQL, a change's history and event ``INSERT``s in one statement)."""
     text = sql.lstrip().upper()
     word = text.split(None, 1)[0] if text else ""
     if word == "SELECT" and " FOR UPDATE" in text:
@@ -81,6 +82,12 @@ class Floor:
             "INSERT": (
                 f"INSERT INTO {self.table} (n, note) VALUES ({mark}, {mark})",
                 lambda i: (i, "floor"),
+            ),
+            # Two one-row INSERTs in one statement (PostgreSQL only: core/inserts.py).
+            "WITH": (
+                f"WITH w0 AS (INSERT INTO {self.table} (n, note) VALUES ({mark}, {mark}))"
+                f" INSERT INTO {self.table} (n, note) VALUES ({mark}, {mark})",
+                lambda i: (i, "floor", i, "floor"),
             ),
         }
         self.calls = 0

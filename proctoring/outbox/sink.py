@@ -5,28 +5,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.models import Model
 
 from proctoring.core.events import SCHEMA_VERSION, DomainEvent
+from proctoring.core.inserts import rows_insert
 from proctoring.outbox.models import Event
 from proctoring.outbox.wakeup import delivery_wake
 
 
 class OutboxSink:
-    """Writes events in one INSERT, and wakes the in-process delivery once they commit."""
+    """Writes events in one INSERT (with the caller's rows, in one statement on PostgreSQL),
+    and wakes the in-process delivery once they commit."""
 
-    def events_record(self, events: Sequence[DomainEvent]) -> None:
-        Event.objects.bulk_create(
+    def events_record(self, events: Sequence[DomainEvent], rows: Sequence[Model] = ()) -> None:
+        rows_insert(
             [
-                Event(
-                    type=event.type,
-                    version=SCHEMA_VERSION,
-                    occurred_at=event.occurred_at,
-                    course_id=event.course_id,
-                    attempt_id=event.attempt_id,
-                    sequence=event.sequence,
-                    payload=event.payload,
-                )
-                for event in events
+                rows,
+                [
+                    Event(
+                        type=event.type,
+                        version=SCHEMA_VERSION,
+                        occurred_at=event.occurred_at,
+                        course_id=event.course_id,
+                        attempt_id=event.attempt_id,
+                        sequence=event.sequence,
+                        payload=event.payload,
+                    )
+                    for event in events
+                ],
             ]
         )
         transaction.on_commit(delivery_wake)
