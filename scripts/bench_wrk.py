@@ -31,11 +31,11 @@ it writes ``var/bench/wrk-<vendor>.json`` (or ``--output``). A write phase ends 
 attempts run out (its rate is over the time it ran; the answers then in flight are not read, so
 up to a connection's worth of writes are done but not counted). It exits 1 when a request
 failed (a non-2xx, a socket error) or a statement budget is exceeded: every poll 1; a learner's
-submit 4 with the token's identity known to the process (``auth_cache``) and 5 the first time a
-process sees the token (each learner writes once here: 5 is the usual count); a start 3 more,
-its access gates' reads (the attempt, the exam's rules, its window); a staff review 5 (the
-review record's ``INSERT``; its one token is known after its first requests). The budgets of
-writes hold for the usual (most frequent) count.
+start or submit 3 with the token's identity known to the process (``auth_cache``: the lock, with
+what the access gates read; the ``UPDATE``; the history and event ``INSERT``s in one statement
+on PostgreSQL) and 4 the first time a process sees the token (each learner writes once here: 4
+is the usual count); a staff review 4 (the review record's ``INSERT``; its one token is known
+after its first requests). The budgets of writes hold for the usual (most frequent) count.
 """
 
 from __future__ import annotations

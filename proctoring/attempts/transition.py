@@ -39,6 +39,7 @@ from proctoring.attempts.locks import attempts_lock_for_decline
 from proctoring.attempts.models import Attempt, AttemptHistory, new_attempt_code
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.timer import attempt_allowances_loaded, attempt_clock_at_start
+from proctoring.attempts.update_sql import attempt_row_update
 from proctoring.core.clock import now
 from proctoring.core.events import DomainEvent, events_record
 from proctoring.courses.provider_settings import course_provider_settings
@@ -164,17 +165,28 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
         for attempt in group
         if target == AttemptStatus.STARTED and attempt.started_at is None
     ]
+    single = len(group) == 1
     for attempt in first_starts:
         clock = attempt_clock_at_start(
             attempt=attempt, started_at=moment, allowances=attempt_allowances_loaded(attempt)
         )
-        Attempt.objects.filter(pk=attempt.pk).update(**fields, started_at=moment, **clock)
+        if single:
+            values = _plain(attempt, fields, target, move, events_each)
+            attempt_row_update(
+                attempt_id=attempt.pk, values={**values, "started_at": moment, **clock}
+            )
+        else:
+            Attempt.objects.filter(pk=attempt.pk).update(**fields, started_at=moment, **clock)
         _set(attempt, {"started_at": moment, **clock})
     if any(attempt.deadline_at is not None for attempt in first_starts):
         deadlines_changed()
-    rest = [attempt.pk for attempt in group if attempt not in first_starts]
-    if rest:
-        Attempt.objects.filter(pk__in=rest).update(**fields)
+    rest = [attempt for attempt in group if attempt not in first_starts]
+    if single and rest:
+        # One locked attempt: its values are known here, its UPDATE compiled once.
+        values = _plain(rest[0], fields, target, move, events_each)
+        attempt_row_update(attempt_id=rest[0].pk, values=values)
+    elif rest:
+        Attempt.objects.filter(pk__in=[attempt.pk for attempt in rest]).update(**fields)
     for attempt in group:
         from_status = attempt.status
         writes.record(attempt.pk, from_status, target, move)
@@ -195,6 +207,17 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
             writes.events += review_events(
                 attempt=attempt, moment=moment, actor_id=move.actor_id, info=move.review_info
             )
+
+
+def _plain(
+    attempt: Attempt, fields: dict[str, Any], target: AttemptStatus, move: Move, events_each: int
+) -> dict[str, Any]:
+    """``fields`` for one locked attempt, as plain values: what their SQL expressions give
+    on its row (which the lock keeps as it was read)."""
+    values = dict(fields, event_sequence=attempt.event_sequence + events_each)
+    if "completed_at" in fields:
+        values["completed_at"] = _completed_at(attempt, target, move, fields["modified"])
+    return values
 
 
 def _completion(target: AttemptStatus, move: Move, moment: datetime) -> Any:
