@@ -7,7 +7,9 @@ statements (``X-Query-Count``); ``--profile PHASE`` prints a cProfile of that ph
         [--profile start] [--top 25]
 
 The data is the wrk bench's (``bench_wrk.make_world``: each attempt written once, each learner
-with its own JWT, so a learner's token is new to the process at its write, as in the bench).
+with its own JWT). What authentication keeps (``rest/auth_cache.py``) is cleared before each
+phase: a learner's token is new to the process at its write, as in the bench, and the staff
+member's is known after its first request.
 The first ``--warm`` requests of each phase are played but not measured (compiled lock shapes,
 prepared statements). Run it on a throwaway migrated database: it leaves its data behind.
 """
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.handlers.wsgi import WSGIHandler
 
     from proctoring.devtools.management.commands.bench import _quiet_proctoring_log
+    from proctoring.rest.auth_cache import auth_cache
 
     settings.ROOT_URLCONF = "proctoring.devtools.bench_urls"
     world_args = argparse.Namespace(write_attempts=args.requests, learners=args.requests)
@@ -119,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = WSGIHandler()
         report = {}
         for name in PHASES:
+            auth_cache.clear()
             profiler = cProfile.Profile() if name == args.profile else None
             report[name] = play(handler, phases[name][: args.requests], args.warm, profiler)
             if profiler is not None:
