@@ -25,13 +25,10 @@ import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_support import django_ready  # noqa: E402
-from bench_wrk import make_world  # noqa: E402
+from bench_support import django_ready
+from bench_wrk import make_world
 
 PHASES = ("floor_write", "start", "submit", "verify", "reject")
 
