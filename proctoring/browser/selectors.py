@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import JSONField, OuterRef, Subquery
+
 from proctoring.attempts.models import Attempt
 from proctoring.browser.flags import Flag, flags_summary
 from proctoring.browser.models import (
@@ -143,9 +145,8 @@ def browser_snapshot_view_log(*, snapshot: BrowserSnapshot, viewer_id: int | Non
     )
 
 
-def browser_summaries(attempt_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The summaries of closed sessions of these attempts (one statement), for the queue."""
-    rows = BrowserSession.objects.filter(
-        attempt_id__in=attempt_ids, closed_at__isnull=False
-    ).values_list("attempt_id", "summary")
-    return {attempt_id: summary for attempt_id, summary in rows}
+def browser_summary_subquery() -> Subquery:
+    """The summary of an attempt's closed session (None without one), to annotate attempts
+    with in the statement that lists them (the review queue)."""
+    closed = BrowserSession.objects.filter(attempt_id=OuterRef("pk"), closed_at__isnull=False)
+    return Subquery(closed.values("summary")[:1], output_field=JSONField())

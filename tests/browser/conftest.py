@@ -15,7 +15,8 @@ from proctoring.attempts import actions
 from proctoring.attempts.models import Attempt
 from proctoring.browser.models import BrowserSession
 from proctoring.providers import services as provider_services
-from tests.web.conftest import World, world  # noqa: F401  (the web tests' course world)
+from tests.web.conftest import World
+from tests.web.conftest import world as world  # the web tests' course world (a fixture)
 
 # The smallest JPEG-looking bytes the ingest accepts (its magic number; it does not decode).
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
@@ -35,16 +36,16 @@ def snapshot_folder(settings, tmp_path):
 
 
 @pytest.fixture
-def browser_world(world):  # noqa: F811
+def browser_world(world):
     world.course.provider = "browser"
     world.course.save()
     return world
 
 
-def created(world: World) -> Attempt:
+def created(course: World) -> Attempt:
     """The learner asked to start: the attempt exists, registered with the browser provider."""
     return provider_services.attempt_create_for_learner(
-        exam_id=world.exam.pk, user_id=world.learner.pk, taking_as_proctored=True
+        exam_id=course.exam.pk, user_id=course.learner.pk, taking_as_proctored=True
     )
 
 
@@ -52,16 +53,16 @@ def session_of(attempt: Attempt) -> BrowserSession:
     return BrowserSession.objects.get(attempt_id=attempt.pk)
 
 
-def running(world: World, client: Any) -> Attempt:
+def running(course: World, client: Any) -> Attempt:
     """Created, consented through the setup page (checks passed), started."""
-    attempt = created(world)
-    client.force_login(world.learner)
+    attempt = created(course)
+    client.force_login(course.learner)
     response = client.post(
         f"/browser/setup/{attempt.external_id}",
         {"agree": "yes", "camera": "ok", "fullscreen": "ok"},
     )
     assert response.status_code == 302, response.content
-    return actions.attempt_act(attempt_id=attempt.pk, action="start", actor_id=world.learner.pk)
+    return actions.attempt_act(attempt_id=attempt.pk, action="start", actor_id=course.learner.pk)
 
 
 def event(kind: str = "heartbeat", at_ms: int | None = None, **data: Any) -> dict[str, Any]:

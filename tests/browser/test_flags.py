@@ -45,7 +45,7 @@ def test_a_clean_attempt_has_no_flag():
 def test_time_away_is_summed_and_flagged_past_the_limit():
     short = [Observed("page_hidden", at(10), {}), Observed("page_visible", at(25), {})]
     assert evaluate(short) == []
-    twice = short + [Observed("window_blur", at(100), {}), Observed("window_focus", at(120), {})]
+    twice = [*short, Observed("window_blur", at(100), {}), Observed("window_focus", at(120), {})]
     (flag,) = evaluate(twice)
     assert (flag.rule, flag.severity, flag.at) == ("away", "medium", at(10))
     assert "35 s" in flag.detail

@@ -64,9 +64,7 @@ def test_the_setup_page_says_what_is_observed_kept_and_how_long(client, browser_
     assert CONSENT_VERSION in page
 
 
-def test_consent_with_passing_checks_is_recorded_and_makes_the_attempt_ready(
-    client, browser_world
-):
+def test_consent_with_passing_checks_is_recorded_and_makes_the_attempt_ready(client, browser_world):
     attempt = created(browser_world)
     client.force_login(browser_world.learner)
     response = client.post(
