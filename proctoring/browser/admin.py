@@ -3,6 +3,7 @@ the learners' events and snapshots are not listed here (their reviewers see them
 page, where each look is logged), only the view log is."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from proctoring.browser.models import BrowserDataView, BrowserExamSettings
 
@@ -24,8 +25,10 @@ class BrowserDataViewAdmin(admin.ModelAdmin[BrowserDataView]):
     list_filter = ("what",)
     raw_id_fields = ("viewer", "attempt", "snapshot")
 
-    def has_add_permission(self, request: object) -> bool:  # type: ignore[override]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: object, obj: object = None) -> bool:  # type: ignore[override]
+    def has_change_permission(
+        self, request: HttpRequest, obj: BrowserDataView | None = None
+    ) -> bool:
         return False

@@ -96,8 +96,8 @@ def browser_review_for(*, attempt: Attempt, viewer_id: int | None) -> BrowserRev
         summary = dict(session.summary)
     else:
         exam_settings = browser_settings_for_exam(exam_id=attempt.exam_id)
-        flags, events, cameras = browser_flags_for(attempt, exam_settings, now())
-        summary = flags_summary(flags, events=events, snapshots=cameras)
+        flags, count, cameras = browser_flags_for(attempt, exam_settings, now())
+        summary = flags_summary(flags, events=count, snapshots=cameras)
     events = list(BrowserEvent.objects.filter(attempt_id=attempt.pk).order_by("occurred_at", "id"))
     snapshots = list(
         BrowserSnapshot.objects.filter(attempt_id=attempt.pk).order_by("taken_at", "id")

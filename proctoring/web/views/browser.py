@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -186,7 +187,7 @@ def browser_exam_settings(request: HttpRequest, exam_id: int) -> HttpResponse:
 @require_GET
 @login_required
 @web_errors
-def browser_snapshot(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+def browser_snapshot(request: HttpRequest, snapshot_id: int) -> HttpResponseBase:
     """One snapshot's image, for course staff who review its attempt; each look is logged.
     Never cached: the file may be deleted (retention, retirement)."""
     snapshot = browser_snapshot_get(snapshot_id=snapshot_id)
