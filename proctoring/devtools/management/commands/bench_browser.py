@@ -93,7 +93,7 @@ class Command(BaseCommand):
             "data:image/jpeg;base64,"
             + base64.b64encode(b"\xff\xd8\xff\xe0" + b"\x00" * (SNAPSHOT_BYTES - 4)).decode()
         )
-        bodies = []
+        bodies: list[str] = []
         sent = 0
         while sent < count:
             n = min(size, count - sent)
