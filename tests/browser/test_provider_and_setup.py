@@ -171,3 +171,27 @@ def test_learners_and_other_courses_staff_cannot_edit_settings(client, browser_w
     assert not BrowserExamSettings.objects.exists()
     client.force_login(browser_world.staff)
     assert client.get("/staff/exams/999999/browser").status_code == 404
+
+
+def test_the_admin_edits_settings_and_only_lists_the_view_log(client, browser_world):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(admin)
+    add = client.post(
+        "/admin/browser/browserexamsettings/add/",
+        {
+            "exam": browser_world.exam.pk,
+            "snapshot_interval_seconds": "90",
+            "min_window_width": "800",
+            "min_window_height": "500",
+            "away_seconds_limit": "30",
+            "heartbeat_gap_seconds": "60",
+        },
+    )
+    assert add.status_code == 302
+    assert BrowserExamSettings.objects.get(exam=browser_world.exam).snapshot_interval_seconds == 90
+    assert client.get("/admin/browser/browserdataview/").status_code == 200
+    assert client.get("/admin/browser/browserdataview/add/").status_code == 403
+    assert client.get("/admin/browser/browserevent/").status_code == 404
+    assert client.get("/admin/browser/browsersnapshot/").status_code == 404
