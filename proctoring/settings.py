@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "proctoring.rest",
     "proctoring.outbox",
     "proctoring.providers",
+    "proctoring.browser",
     "proctoring.ops",
     "proctoring.devtools",
     "proctoring.web",
@@ -398,3 +399,43 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     },
 }
 # --- end of REST API v1 settings ------------------------------------------------------------------
+
+
+# --- Browser proctoring (docs/browser-proctoring.md) ---------------------------------------------
+# Snapshots are kept through Django's storage API: the "browser_snapshots" storage, a private
+# folder of the data directory by default (never served as media: a permission-checked view
+# serves them). S3-compatible storage: PROCTORING_BROWSER_STORAGE set to a JSON object
+# {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {...}} (django-storages installed).
+STORAGES: dict[str, Any] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "browser_snapshots": env_json_object(
+        "PROCTORING_BROWSER_STORAGE",
+        {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(DATA_DIR / "browser-snapshots"), "base_url": None},
+        },
+    ),
+}
+MEDIA_ROOT = DATA_DIR / "media"
+# Snapshots older than this many days are deleted by `proctoring browser_purge`.
+PROCTORING_BROWSER_RETENTION_DAYS = env_int("PROCTORING_BROWSER_RETENTION_DAYS", 30, minimum=1)
+# The ingest endpoint's limits: a batch's bytes, events and snapshots, a snapshot's bytes, and
+# the batches one attempt may send a minute.
+PROCTORING_BROWSER_MAX_BATCH_BYTES = env_int(
+    "PROCTORING_BROWSER_MAX_BATCH_BYTES", 2_000_000, minimum=1024
+)
+PROCTORING_BROWSER_MAX_EVENTS_PER_BATCH = env_int(
+    "PROCTORING_BROWSER_MAX_EVENTS_PER_BATCH", 500, minimum=1
+)
+PROCTORING_BROWSER_MAX_SNAPSHOTS_PER_BATCH = env_int(
+    "PROCTORING_BROWSER_MAX_SNAPSHOTS_PER_BATCH", 4, minimum=0
+)
+PROCTORING_BROWSER_MAX_SNAPSHOT_BYTES = env_int(
+    "PROCTORING_BROWSER_MAX_SNAPSHOT_BYTES", 300_000, minimum=1024
+)
+PROCTORING_BROWSER_BATCHES_PER_MINUTE = env_int(
+    "PROCTORING_BROWSER_BATCHES_PER_MINUTE", 30, minimum=1
+)
+# The settings of an exam that has none of its own (field: value, as in the admin).
+PROCTORING_BROWSER_DEFAULTS: dict[str, Any] = env_json_object("PROCTORING_BROWSER_DEFAULTS", {})

@@ -8,6 +8,8 @@
 #      attempts due within 5 s: max and p99 lag (lag-sqlite.json, lag-postgresql.json);
 #   2b. `proctoring bench_outbox`: the outbox delivering BENCH_OUTBOX_EVENTS (10000) events to a
 #      local webhook receiver (outbox-sqlite.json, outbox-postgresql.json);
+#   2c. `proctoring bench_browser`: browser proctoring's ingest of BENCH_BROWSER_EVENTS (20000)
+#      events in batches of 200 through its endpoint (browser-sqlite.json, browser-postgresql.json);
 #   3. scripts/bench_http.py: the REST API under gunicorn, the in-exam poll and a submit, with
 #      concurrent clients (http-sqlite.json, http-postgresql.json); it fails the run when a
 #      request fails or the poll makes more than 3 SQL statements.
@@ -29,6 +31,7 @@ OUT="$PWD/var/bench"
 BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/proctoring_bench}"
 BENCH_EXPIRY_ATTEMPTS="${BENCH_EXPIRY_ATTEMPTS:-10000}"
 BENCH_OUTBOX_EVENTS="${BENCH_OUTBOX_EVENTS:-10000}"
+BENCH_BROWSER_EVENTS="${BENCH_BROWSER_EVENTS:-20000}"
 read -r -a HTTP_OPTIONS <<<"${BENCH_HTTP_OPTIONS:-}"
 read -r -a SURGE_OPTIONS <<<"${BENCH_SURGE_OPTIONS:-}"
 read -r -a WRK_OPTIONS <<<"${BENCH_WRK_OPTIONS:-}"
@@ -51,7 +54,7 @@ fresh_sqlite() {  # fresh_sqlite NAME: delete and migrate var/bench/NAME.sqlite3
 }
 
 rm -f "$OUT/sqlite.json" "$OUT/expiry-sqlite.json" "$OUT/lag-sqlite.json" "$OUT/outbox-sqlite.json" \
-    "$OUT/http-sqlite.json" "$OUT/surge-sqlite.json"
+    "$OUT/http-sqlite.json" "$OUT/surge-sqlite.json" "$OUT/browser-sqlite.json"
 echo "== bench on SQLite ($OUT/bench.sqlite3)" >&2
 SQLITE_URL=$(fresh_sqlite bench)
 DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench --output "$OUT/sqlite.json" "$@"
@@ -75,6 +78,12 @@ DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench_outbox \
     --events "$BENCH_OUTBOX_EVENTS" --output "$OUT/outbox-sqlite.json"
 echo
 
+echo "== browser proctoring ingest bench on SQLite ($OUT/browser.sqlite3)" >&2
+SQLITE_URL=$(fresh_sqlite browser)
+DATABASE_URL="$SQLITE_URL" "$BIN/proctoring" bench_browser \
+    --events "$BENCH_BROWSER_EVENTS" --output "$OUT/browser-sqlite.json"
+echo
+
 echo "== HTTP bench on SQLite ($OUT/http.sqlite3, gunicorn)" >&2
 SQLITE_URL=$(fresh_sqlite http)
 "$BIN/python" scripts/bench_http.py --database-url "$SQLITE_URL" \
@@ -91,7 +100,8 @@ fi
 
 echo "== bench on PostgreSQL ($BENCH_DATABASE_URL)" >&2
 rm -f "$OUT/postgresql.json" "$OUT/expiry-postgresql.json" "$OUT/lag-postgresql.json" \
-    "$OUT/outbox-postgresql.json" "$OUT/http-postgresql.json" "$OUT/surge-postgresql.json"
+    "$OUT/outbox-postgresql.json" "$OUT/http-postgresql.json" "$OUT/surge-postgresql.json" \
+    "$OUT/browser-postgresql.json"
 if ! "$BIN/python" scripts/db_reachable.py "$BENCH_DATABASE_URL"; then
     echo "PostgreSQL is not reachable: PostgreSQL bench skipped." >&2
     exit 0
@@ -137,6 +147,11 @@ echo
 echo "== outbox bench on PostgreSQL ($BENCH_OUTBOX_EVENTS events)" >&2
 DATABASE_URL="$BENCH_DATABASE_URL" "$BIN/proctoring" bench_outbox \
     --events "$BENCH_OUTBOX_EVENTS" --output "$OUT/outbox-postgresql.json"
+echo
+
+echo "== browser proctoring ingest bench on PostgreSQL ($BENCH_BROWSER_EVENTS events)" >&2
+DATABASE_URL="$BENCH_DATABASE_URL" "$BIN/proctoring" bench_browser \
+    --events "$BENCH_BROWSER_EVENTS" --output "$OUT/browser-postgresql.json"
 echo
 
 echo "== HTTP bench on PostgreSQL (gunicorn)" >&2

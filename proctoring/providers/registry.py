@@ -1,7 +1,7 @@
 """The providers configured in ``PROCTORING_BACKENDS``, by alias.
 
 ``{"DEFAULT": alias, alias: {"CLASS": dotted path, "OPTIONS": {...}, setting: value}, ...}``:
-an alias names its class with ``CLASS`` (the built-in aliases ``null`` and ``rest`` need none)
+an alias names its class with ``CLASS`` (the built-in aliases need none)
 and the class's options in ``OPTIONS`` (secrets included), beside the service's per-provider
 settings (``ALLOW_TIMED_OUT_STATE``...), which ``get_proctoring_settings`` reads. An alias
 without ``CLASS`` that is not built in is a timed-only provider, as before providers existed
@@ -25,6 +25,8 @@ from proctoring.providers.base import Provider
 BUILTIN_CLASSES = {
     "null": "proctoring.providers.null.NullProvider",
     "rest": "proctoring.providers.rest.RestProvider",
+    # Proctoring by the learner's browser (docs/browser-proctoring.md): an app of its own.
+    "browser": "proctoring.browser.provider.BrowserProvider",
 }
 NULL_CLASS = BUILTIN_CLASSES["null"]
 # Options every provider takes: how its callbacks authenticate (docs/providers.md).

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
 from proctoring.rest.urls import KnownCourseIdConverter
-from proctoring.web.views import embed, learner, public, staff, staff_reviews
+from proctoring.web.views import browser, embed, learner, public, staff, staff_reviews
 
 register_converter(KnownCourseIdConverter, "web_course_id")
 
@@ -32,6 +32,17 @@ urlpatterns = [
     ),
     path("attempts/<int:attempt_id>/ready", learner.attempt_ready_poll, name="attempt-ready"),
     path("embed/timer", embed.embed_timer, name="embed-timer"),
+    # Browser proctoring: the consent and checks, the exam page's batches, staff's side.
+    path("browser/setup/<str:external_id>", browser.browser_setup, name="browser-setup"),
+    path("attempts/<int:attempt_id>/browser-events", browser.browser_events, name="browser-events"),
+    path(
+        "staff/exams/<int:exam_id>/browser", browser.browser_exam_settings, name="browser-settings"
+    ),
+    path(
+        "staff/browser/snapshots/<int:snapshot_id>",
+        browser.browser_snapshot,
+        name="browser-snapshot",
+    ),
     # Course staff.
     path("staff/", staff.dashboard, name="staff"),
     path(f"{C}/exams", staff.course_exams, name="staff-exams"),

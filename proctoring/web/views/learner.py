@@ -21,6 +21,7 @@ from proctoring.attempts.statuses import (
     is_completed_status,
 )
 from proctoring.attempts.timer import attempt_clock
+from proctoring.browser.selectors import browser_observer_for
 from proctoring.core.clock import now
 from proctoring.courses.provider_settings import course_provider_settings
 from proctoring.exceptions import AttemptActionNotAllowed, AttemptDeadlinePassed, ProctoringError
@@ -126,6 +127,9 @@ def _context(
         and is_completed_status(attempt.status),
         "worker": exam_provider_worker(exam)
         if attempt is not None and attempt.taking_as_proctored and _state(page) == "running"
+        else None,
+        "browser_observer": browser_observer_for(attempt)
+        if attempt is not None and _state(page) == "running"
         else None,
         "registration_failed": attempt is not None and attempt_needs_registration(attempt),
         "waiting_for_provider": attempt is not None

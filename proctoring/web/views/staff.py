@@ -31,6 +31,7 @@ from proctoring.attempts.statuses import (
     is_completed_status,
 )
 from proctoring.attempts.timer import attempt_clock
+from proctoring.browser.selectors import browser_review_for
 from proctoring.core.clock import now
 from proctoring.exams.models import Exam
 from proctoring.exams.selectors import exam_get, exam_get_in_course, exam_list_for_course
@@ -318,6 +319,8 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "timeline": _timeline(attempt),
         "add_time_form": AddTimeForm(),
         "review_form": ReviewForm(),
+        # Browser proctoring's timeline and snapshots (its viewing logged), when it has one.
+        "browser_review": browser_review_for(attempt=attempt, viewer_id=user_id_of(request)),
     }
     return render(request, "web/staff/attempt.html", context)
 

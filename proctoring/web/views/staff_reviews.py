@@ -16,6 +16,7 @@ from proctoring.attempts.onboarding import (
     onboarding_learners_for_course,
     onboarding_statuses_resolve,
 )
+from proctoring.browser.selectors import browser_summary_subquery
 from proctoring.reviews.selectors import QUEUE_STATUSES, review_queue_for_course
 from proctoring.web.access import check_course_staff
 from proctoring.web.errors import web_errors
@@ -39,11 +40,14 @@ def _queue_filters(request: HttpRequest, exam_ids: set[int]) -> dict[str, Any]:
 @web_errors
 def review_queue(request: HttpRequest, course_id: str) -> HttpResponse:
     """The queue, a page at a time, oldest submission first: at most six statements whatever
-    its length (session, user, role, exams, count, page with each attempt's latest review)."""
+    its length (session, user, role, exams, count, page with each attempt's latest review and
+    its browser proctoring summary)."""
     check_course_staff(request.user, course_id)
     exams = exams_of_course(course_id)
     filters = _queue_filters(request, {exam.pk for exam in exams})
     attempts = review_queue_for_course(course_id=course_id, **filters)
+    # Browser proctoring's summary (its flags counted) beside each attempt, in the same statement.
+    attempts = attempts.annotate(browser_summary=browser_summary_subquery())
     page = Paginator(attempts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -51,7 +51,13 @@ def browser() -> Iterator[Browser]:
     os.environ[ASYNC_UNSAFE] = "true"
     try:
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            # A fake camera that needs no permission prompt: browser proctoring's snapshots.
+            args = [
+                "--no-sandbox",
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+            ]
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
             yield chromium
             chromium.close()
     finally:
