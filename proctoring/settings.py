@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "proctoring.rest",
     "proctoring.outbox",
     "proctoring.providers",
+    "proctoring.lti",
     "proctoring.ops",
     "proctoring.devtools",
     "proctoring.web",

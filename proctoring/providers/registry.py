@@ -25,6 +25,7 @@ from proctoring.providers.base import Provider
 BUILTIN_CLASSES = {
     "null": "proctoring.providers.null.NullProvider",
     "rest": "proctoring.providers.rest.RestProvider",
+    "lti": "proctoring.lti.provider.LtiProvider",
 }
 NULL_CLASS = BUILTIN_CLASSES["null"]
 # Options every provider takes: how its callbacks authenticate (docs/providers.md).

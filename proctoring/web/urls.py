@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
 from proctoring.rest.urls import KnownCourseIdConverter
-from proctoring.web.views import embed, learner, public, staff, staff_reviews
+from proctoring.web.views import embed, learner, lti, public, staff, staff_reviews
 
 register_converter(KnownCourseIdConverter, "web_course_id")
 
@@ -32,6 +32,12 @@ urlpatterns = [
     ),
     path("attempts/<int:attempt_id>/ready", learner.attempt_ready_poll, name="attempt-ready"),
     path("embed/timer", embed.embed_timer, name="embed-timer"),
+    # LTI Proctoring Services, the learner's side (docs/lti.md).
+    path("lti/launch/<str:external_id>", lti.launch, name="lti-launch"),
+    path("lti/authorize", lti.authorize, name="lti-authorize"),
+    path("lti/start-assessment", lti.start_assessment, name="lti-start-assessment"),
+    path("lti/start-assessment/<str:token>", lti.landing, name="lti-landing"),
+    path("lti/end-assessment/<int:attempt_id>", lti.end_assessment, name="lti-end"),
     # Course staff.
     path("staff/", staff.dashboard, name="staff"),
     path(f"{C}/exams", staff.course_exams, name="staff-exams"),
