@@ -30,6 +30,7 @@ from proctoring.attempts.staff_control import attempt_end_by_staff
 from proctoring.attempts.statuses import NOT_STARTED, RUNNING_STATUSES
 from proctoring.attempts.time_changes import attempt_add_time, attempt_pause, attempt_resume
 from proctoring.core.clock import now
+from proctoring.exams.selectors import exam_provider_name
 from proctoring.exceptions import ProctoringError
 from proctoring.lti.errors import LtiConflict, LtiError, LtiNotFound
 from proctoring.lti.messages import ACS_ACTIONS
@@ -159,9 +160,9 @@ def _apply(
         for name in ("incident_time", "incident_severity"):
             if body.get(name) not in (None, ""):
                 details.append(f"{name}={_text(body, name)}")
-        attempt = Attempt.objects.select_related("exam").get(pk=attempt_id)
+        attempt = Attempt.objects.select_related("exam__course").get(pk=attempt_id)
         provider_event_record(
-            alias=tool.client_id,
+            alias=exam_provider_name(attempt.exam),
             operation="lti_flag",
             outcome=ProviderEvent.Outcome.REPORTED,
             message="; ".join(details),
