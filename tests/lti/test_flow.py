@@ -146,3 +146,28 @@ def test_the_launch_is_refused_for_an_attempt_that_already_started(
     assert answer.status_code == 409
     assert LtiLaunch.objects.count() == 1
     assert launch  # the helper the other tests use
+
+
+def test_an_attempt_ended_in_error_sends_the_error_message_and_log(
+    learner_lti, registered, platform
+):
+    tool = registered
+    claims = start_proctoring(learner_lti, tool, platform)
+    start_assessment(learner_lti, tool.start_assessment_jwt(claims, end_assessment_return=True))
+    actions.attempt_act(
+        attempt_id=learner_lti.attempt.pk, action="error", actor_id=learner_lti.user.pk
+    )
+    ended = learner_lti.browser.get(
+        f"{platform}/lti/end-assessment/{learner_lti.attempt.pk}", allow_redirects=False, timeout=10
+    )
+    assert ended.status_code == 302, ended.text[:300]
+    page = learner_lti.browser.get(tool.login(ended.headers["Location"]), timeout=10)
+    end = tool.receive(page.text)
+    assert end[LTI + "message_type"] == "LtiEndAssessment"
+    errors = end[LTI + "errors"]["errors"]
+    assert errors["msg"] and errors["log"] == "learner:error"
+    # Sent once: the end of the assessment is not launched again.
+    again = learner_lti.browser.get(
+        f"{platform}/lti/end-assessment/{learner_lti.attempt.pk}", allow_redirects=False, timeout=10
+    )
+    assert again.status_code == 400

@@ -101,9 +101,10 @@ def test_the_form_may_post_to_the_tool_only(learner_lti, registered, platform):
 
 def test_the_learner_sees_each_attempts_own_launch(learner_lti, registered, platform):
     claims = start_proctoring(learner_lti, registered, platform)
-    assert LtiLaunch.objects.get().session_data == claims[
-        "https://purl.imsglobal.org/spec/lti-ap/claim/session_data"
-    ]
+    assert (
+        LtiLaunch.objects.get().session_data
+        == claims["https://purl.imsglobal.org/spec/lti-ap/claim/session_data"]
+    )
 
 
 def test_a_launch_for_someone_elses_attempt_is_refused(

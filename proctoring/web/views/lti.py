@@ -9,12 +9,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from proctoring.attempts.models import Attempt
+from proctoring.attempts.statuses import is_completed_status
 from proctoring.exams.selectors import exam_provider_name
-from proctoring.exceptions import ProctoringError
 from proctoring.lti.endpoints import platform_urls
 from proctoring.lti.errors import LtiError
 from proctoring.lti.launches import (
@@ -112,8 +113,6 @@ def end_assessment_url(attempt: Attempt | None) -> str | None:
     """Where a submitted attempt's learner goes when its tool asked for ``LtiEndAssessment``."""
     if attempt is None or launch_for_end(attempt=attempt) is None:
         return None
-    from django.urls import reverse
-
     return reverse("web:lti-end", kwargs={"attempt_id": attempt.pk})
 
 
@@ -130,11 +129,8 @@ def end_assessment(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt is None:
         raise LtiError("You have no such attempt.")
     start = launch_for_end(attempt=attempt)
-    if start is None or attempt.status not in ("submitted", "error", "timed_out"):
+    if start is None or not is_completed_status(attempt.status):
         raise LtiError("This attempt has no end of assessment to send.")
     issuer = platform_urls(_base(request)).issuer
-    try:
-        url = launch_begin(attempt=attempt, tool=start.tool, issuer=issuer, kind=LtiLaunch.Kind.END)
-    except ProctoringError:
-        raise
+    url = launch_begin(attempt=attempt, tool=start.tool, issuer=issuer, kind=LtiLaunch.Kind.END)
     return HttpResponseRedirect(url)
