@@ -31,7 +31,6 @@ from jwt.algorithms import RSAAlgorithm
 from proctoring.core.clock import now
 from proctoring.lti.models import LtiKey
 
-DEFAULT_GRACE_SECONDS = 24 * 3600
 _PUBLIC_MEMBERS = ("kty", "n", "e")
 
 _loaded_lock = threading.Lock()
@@ -44,7 +43,7 @@ def _fernet() -> Fernet:
 
 
 def grace_seconds() -> int:
-    return int(getattr(settings, "LTI_KEY_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
+    return int(settings.LTI_KEY_GRACE_SECONDS)
 
 
 def _key_new(state: str) -> LtiKey:

@@ -190,5 +190,5 @@ def tool_jwt_decode(tool: LtiTool, token: str, *, audience: str) -> dict[str, An
 def platform_issuer(base_url: str) -> str:
     """The platform's issuer: ``LTI_ISSUER``, else the service's public URL, else the URL the
     request came to (``base_url``), without a trailing slash."""
-    issuer = getattr(settings, "LTI_ISSUER", "") or settings.PROCTORING_PUBLIC_URL or base_url
+    issuer = settings.LTI_ISSUER or settings.PROCTORING_PUBLIC_URL or base_url
     return str(issuer).rstrip("/")

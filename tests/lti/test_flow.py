@@ -171,3 +171,30 @@ def test_an_attempt_ended_in_error_sends_the_error_message_and_log(
         f"{platform}/lti/end-assessment/{learner_lti.attempt.pk}", allow_redirects=False, timeout=10
     )
     assert again.status_code == 400
+
+
+def test_an_alias_names_its_tool_among_several(learner_lti, registered, platform, settings):
+    from proctoring.lti.tools import ToolSpec, tool_register
+
+    tool_register(
+        ToolSpec(
+            name="Other",
+            client_id="other-tool",
+            deployment_id="d",
+            login_url="https://other.example/login",
+            launch_url="https://other.example/launch",
+            jwks_url="https://other.example/jwks",
+        )
+    )
+    url = f"{platform}/lti/launch/{learner_lti.attempt.external_id}"
+    # Two tools and no TOOL option: which one is not guessed.
+    ambiguous = learner_lti.browser.get(url, allow_redirects=False, timeout=10)
+    assert ambiguous.status_code == 400 and not LtiLaunch.objects.exists()
+    settings.PROCTORING_BACKENDS = {
+        "DEFAULT": "null",
+        "null": {},
+        "lti": {"OPTIONS": {"TOOL": registered.client_id}},
+    }
+    named = learner_lti.browser.get(url, allow_redirects=False, timeout=10)
+    assert named.status_code == 302
+    assert named.headers["Location"].startswith(registered.login_url + "?")
