@@ -198,3 +198,15 @@ def test_an_alias_names_its_tool_among_several(learner_lti, registered, platform
     named = learner_lti.browser.get(url, allow_redirects=False, timeout=10)
     assert named.status_code == 302
     assert named.headers["Location"].startswith(registered.login_url + "?")
+
+
+def test_after_a_rotation_launches_carry_the_new_kid_and_still_verify(
+    learner_lti, registered, platform
+):
+    from django.core.management import call_command
+
+    before = start_proctoring(learner_lti, registered, platform)["_kid"]
+    upcoming = LtiKey.objects.get(state="next").kid
+    call_command("lti_keys", "rotate")
+    after = start_proctoring(learner_lti, registered, platform)  # the tool verifies it
+    assert after["_kid"] == upcoming != before

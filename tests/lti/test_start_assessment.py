@@ -65,7 +65,7 @@ def test_an_unsigned_or_malformed_jwt_is_refused(learner_lti, registered, claims
     payload = jwt.decode(
         registered.start_assessment_jwt(claims), options={"verify_signature": False}
     )
-    _refused(learner_lti, jwt.encode(payload, "secret", algorithm="HS256"))
+    _refused(learner_lti, jwt.encode(payload, "s" * 32, algorithm="HS256"))
     _refused(learner_lti, "not-a-jwt")
     _refused(learner_lti, "")
 

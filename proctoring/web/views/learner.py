@@ -231,7 +231,7 @@ def exam_act(request: HttpRequest, exam_id: int) -> HttpResponse:
         page = _page(request, exam_id)
         return _render(request, page, error=refusal.message, status=refusal.http_status)
     # An LTI tool that asked for the end of the assessment gets it on the submission.
-    end_url = lti.end_assessment_url(page.attempt) if action == "submit" else None
+    end_url = lti.end_assessment_url(page.exam, page.attempt) if action == "submit" else None
     if end_url:
         return _to(request, end_url)
     if is_htmx(request):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import is_completed_status
+from proctoring.exams.models import Exam
 from proctoring.exams.selectors import exam_provider_name
 from proctoring.lti.endpoints import platform_urls
 from proctoring.lti.errors import LtiError
@@ -26,8 +27,9 @@ from proctoring.lti.launches import (
     launch_for_end,
 )
 from proctoring.lti.models import LtiLaunch, LtiTool
+from proctoring.lti.provider import LtiProvider
 from proctoring.lti.tools import tool_for_provider
-from proctoring.providers.registry import provider_option
+from proctoring.providers.registry import provider_get, provider_option
 from proctoring.web.access import user_id_of
 from proctoring.web.csp import HEADER, policy, url_origin
 from proctoring.web.errors import web_errors
@@ -109,9 +111,14 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("web:exam", exam_id=attempt.exam_id)
 
 
-def end_assessment_url(attempt: Attempt | None) -> str | None:
-    """Where a submitted attempt's learner goes when its tool asked for ``LtiEndAssessment``."""
-    if attempt is None or launch_for_end(attempt=attempt) is None:
+def end_assessment_url(exam: Exam, attempt: Attempt | None) -> str | None:
+    """Where a submitted attempt's learner goes when its tool asked for ``LtiEndAssessment``
+    (no statement unless the exam's provider is an LTI one: the exam comes with its course)."""
+    if attempt is None or not attempt.taking_as_proctored:
+        return None
+    if not isinstance(provider_get(exam_provider_name(exam)), LtiProvider):
+        return None
+    if launch_for_end(attempt=attempt) is None:
         return None
     return reverse("web:lti-end", kwargs={"attempt_id": attempt.pk})
 
