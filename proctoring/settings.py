@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "proctoring.outbox",
     "proctoring.providers",
     "proctoring.browser",
+    "proctoring.lti",
     "proctoring.ops",
     "proctoring.devtools",
     "proctoring.web",
@@ -203,6 +204,10 @@ if not isinstance(PROCTORING_BACKENDS.get("DEFAULT"), str):
 # The service's own address as providers know it (sent as ``lms_host`` when an attempt is
 # registered); the providers' callbacks come to it (docs/providers.md).
 PROCTORING_PUBLIC_URL = env_str("PROCTORING_PUBLIC_URL", "")
+# LTI Proctoring Services (docs/lti.md): the platform's issuer (default: the public URL), and
+# how long a retired signing key stays in the JWKS after a rotation.
+LTI_ISSUER = env_str("PROCTORING_LTI_ISSUER", "")
+LTI_KEY_GRACE_SECONDS = env_int("PROCTORING_LTI_KEY_GRACE_SECONDS", 24 * 3600, minimum=0)
 
 # The clock (docs/clock.md): the grace period after a deadline within which a
 # learner's submission is still accepted, and how background jobs run: "inprocess" (a thread

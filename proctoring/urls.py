@@ -33,6 +33,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),
+    # LTI Proctoring Services' machine endpoints (docs/lti.md).
+    path("", include("proctoring.rest.lti")),
     # The web UI for learners and course staff (docs/web.md), last: it owns "/".
     path("", include("proctoring.web.urls")),
 ]

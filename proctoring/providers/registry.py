@@ -1,12 +1,13 @@
 """The providers configured in ``PROCTORING_BACKENDS``, by alias.
 
 ``{"DEFAULT": alias, alias: {"CLASS": dotted path, "OPTIONS": {...}, setting: value}, ...}``:
-an alias names its class with ``CLASS`` (the built-in aliases need none)
-and the class's options in ``OPTIONS`` (secrets included), beside the service's per-provider
-settings (``ALLOW_TIMED_OUT_STATE``...), which ``get_proctoring_settings`` reads. An alias
-without ``CLASS`` that is not built in is a timed-only provider, as before providers existed
-(the system check warns). A course picks its provider by alias (``Course.provider``), else the
-default. Each alias's provider is built once, and again when its entry changes.
+an alias names its class with ``CLASS`` (the built-in aliases ``null``, ``rest``, ``lti``
+and ``browser`` need none) and the class's options in ``OPTIONS`` (secrets included), beside
+the service's per-provider settings (``ALLOW_TIMED_OUT_STATE``...), which
+``get_proctoring_settings`` reads. An alias without ``CLASS`` that is not built in is a timed-only provider, as before
+providers existed (the system check warns). A course picks its provider by alias
+(``Course.provider``), else the default. Each alias's provider is built once, and again when
+its entry changes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ BUILTIN_CLASSES = {
     "rest": "proctoring.providers.rest.RestProvider",
     # Proctoring by the learner's browser (docs/browser-proctoring.md): an app of its own.
     "browser": "proctoring.browser.provider.BrowserProvider",
+    "lti": "proctoring.lti.provider.LtiProvider",
 }
 NULL_CLASS = BUILTIN_CLASSES["null"]
 # Options every provider takes: how its callbacks authenticate (docs/providers.md).

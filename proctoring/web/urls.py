@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
 from proctoring.rest.urls import KnownCourseIdConverter
-from proctoring.web.views import browser, embed, learner, public, staff, staff_reviews
+from proctoring.web.views import browser, embed, learner, lti, public, staff, staff_reviews
 
 register_converter(KnownCourseIdConverter, "web_course_id")
 
@@ -43,6 +43,12 @@ urlpatterns = [
         browser.browser_snapshot,
         name="browser-snapshot",
     ),
+    # LTI Proctoring Services, the learner's side (docs/lti.md).
+    path("lti/launch/<str:external_id>", lti.launch, name="lti-launch"),
+    path("lti/authorize", lti.authorize, name="lti-authorize"),
+    path("lti/start-assessment", lti.start_assessment, name="lti-start-assessment"),
+    path("lti/start-assessment/<str:token>", lti.landing, name="lti-landing"),
+    path("lti/end-assessment/<int:attempt_id>", lti.end_assessment, name="lti-end"),
     # Course staff.
     path("staff/", staff.dashboard, name="staff"),
     path(f"{C}/exams", staff.course_exams, name="staff-exams"),

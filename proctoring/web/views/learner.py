@@ -36,6 +36,7 @@ from proctoring.web import csp
 from proctoring.web.access import is_course_staff, is_htmx, user_id_of
 from proctoring.web.errors import web_errors
 from proctoring.web.selectors import LearnerExam, learner_exam_get
+from proctoring.web.views import lti
 from proctoring.web.views.public import SESSION_RETURN_URL
 
 S = AttemptStatus
@@ -233,9 +234,22 @@ def exam_act(request: HttpRequest, exam_id: int) -> HttpResponse:
         # A refused action (a gate, an illegal move): the exam page again, with the message.
         page = _page(request, exam_id)
         return _render(request, page, error=refusal.message, status=refusal.http_status)
+    # An LTI tool that asked for the end of the assessment gets it on the submission.
+    end_url = lti.end_assessment_url(page.exam, page.attempt) if action == "submit" else None
+    if end_url:
+        return _to(request, end_url)
     if is_htmx(request):
         return _render(request, _page(request, exam_id), notice)
     return redirect("web:exam", exam_id=exam_id)
+
+
+def _to(request: HttpRequest, url: str) -> HttpResponse:
+    """Send the browser to ``url`` (htmx follows ``HX-Redirect``)."""
+    if is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def _attempt_readable(request: HttpRequest, attempt_id: int) -> Attempt:
