@@ -4,10 +4,10 @@
 an alias names its class with ``CLASS`` (the built-in aliases ``null``, ``rest``, ``lti``
 and ``browser`` need none) and the class's options in ``OPTIONS`` (secrets included), beside
 the service's per-provider settings (``ALLOW_TIMED_OUT_STATE``...), which
-``get_proctoring_settings`` reads. An alias without ``CLASS`` that is not built in is a timed-only provider, as before
-providers existed (the system check warns). A course picks its provider by alias
-(``Course.provider``), else the default. Each alias's provider is built once, and again when
-its entry changes.
+``get_proctoring_settings`` reads. An alias without ``CLASS`` that is not built in is a
+timed-only provider, as before providers existed (the system check warns). A course picks its
+provider by alias (``Course.provider``), else the default. Each alias's provider is built once,
+and again when its entry changes.
 """
 
 from __future__ import annotations
