@@ -290,8 +290,13 @@ def assessment_start_verify(*, token: str, issuer: str, user_id: int | None) -> 
     return launch.landing_token
 
 
-def assessment_start_land(*, landing_token: str, user_id: int) -> Attempt:
-    """The learner lands: the attempt becomes ready, then started (the actions' rules)."""
+def assessment_start_land(
+    *, landing_token: str, user_id: int, guard: actions.AttemptGuard | None = None
+) -> Attempt:
+    """The learner lands: the attempt becomes ready (the landing used up with it), then starts
+    behind the exam's gates (``guard``: its access rules, as a start from the exam page). A
+    gate's refusal leaves it ready: the learner starts from the exam page once it passes (an
+    access code typed there, say)."""
     with transaction.atomic():
         launch = (
             LtiLaunch.objects.select_for_update()
@@ -309,12 +314,11 @@ def assessment_start_land(*, landing_token: str, user_id: int) -> Attempt:
             raise LtiReplay("This start of the assessment was already used.")
         cause = f"provider:{launch.tool.client_id}"
         actions.attempt_mark_ready(attempt_id=launch.attempt_id, cause=cause)
-        attempt = actions.attempt_act(
-            attempt_id=launch.attempt_id, action="start", actor_id=user_id
-        )
         launch.assessment_started_at = now()
         launch.save(update_fields=["assessment_started_at"])
-    return attempt
+    return actions.attempt_act(
+        attempt_id=launch.attempt_id, action="start", actor_id=user_id, guard=guard
+    )
 
 
 def launch_for_end(*, attempt: Attempt) -> LtiLaunch | None:

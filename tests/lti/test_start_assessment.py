@@ -149,3 +149,51 @@ def test_the_tools_jwks_is_kept_and_fetched_again_for_an_unknown_kid(
     registered.rotate_key()  # the tool rotates: a kid the platform has not seen
     assert verify(launches[2]) == 302
     assert registered.jwks_server.fetches == 2
+
+
+def _land(learner, registered, claims, platform):
+    import requests
+
+    posted = requests.post(
+        platform + "/lti/start-assessment",
+        data={"JWT": registered.start_assessment_jwt(claims)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert posted.status_code == 302
+    return learner.browser.get(platform + posted.headers["Location"], timeout=10)
+
+
+def test_the_landing_start_passes_the_exams_gates(learner_lti, registered, claims, platform):
+    from proctoring.access.models import ExamRules
+
+    ExamRules.objects.create(exam=learner_lti.attempt.exam, allowed_ip_ranges=["10.0.0.0/8"])
+    page = _land(learner_lti, registered, claims, platform)
+    assert page.status_code == 403 and "network" in page.text.lower(), page.text[:300]
+    # Ready, not started: the learner starts from the exam page once a gate lets it.
+    assert Attempt.objects.get(pk=learner_lti.attempt.pk).status == "ready_to_start"
+
+
+def test_an_exam_with_an_access_code_asks_it_on_the_exam_page(
+    learner_lti, registered, claims, platform
+):
+    from django.contrib.auth.hashers import make_password
+
+    from proctoring.access.models import ExamRules
+
+    exam = learner_lti.attempt.exam
+    ExamRules.objects.create(exam=exam, access_code_hash=make_password("blue-falcon"))
+    page = _land(learner_lti, registered, claims, platform)
+    assert page.status_code == 200 and page.url.endswith(f"/exams/{exam.pk}")
+    assert "needs an access code" in page.text
+    assert Attempt.objects.get(pk=learner_lti.attempt.pk).status == "ready_to_start"
+    browser = learner_lti.browser
+    csrf = browser.cookies.get("csrftoken")
+    started = browser.post(
+        f"{platform}/exams/{exam.pk}/act",
+        data={"action": "start", "access_code": "blue-falcon", "csrfmiddlewaretoken": csrf},
+        headers={"Referer": platform + "/"},
+        timeout=10,
+    )
+    assert started.status_code == 200
+    assert Attempt.objects.get(pk=learner_lti.attempt.pk).status == "started"

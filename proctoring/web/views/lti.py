@@ -5,7 +5,10 @@ assessment. The work is in proctoring.lti; these views check the learner and ren
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -17,6 +20,7 @@ from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import is_completed_status
 from proctoring.exams.models import Exam
 from proctoring.exams.selectors import exam_provider_name
+from proctoring.exceptions import AccessCodeRequired
 from proctoring.lti.endpoints import platform_urls
 from proctoring.lti.errors import LtiError
 from proctoring.lti.launches import (
@@ -30,6 +34,7 @@ from proctoring.lti.models import LtiLaunch, LtiTool
 from proctoring.lti.provider import LtiProvider
 from proctoring.lti.tools import tool_for_provider
 from proctoring.providers.registry import provider_get, provider_option
+from proctoring.rest.v1.access import gate_action
 from proctoring.web.access import user_id_of
 from proctoring.web.csp import HEADER, policy, url_origin
 from proctoring.web.errors import web_errors
@@ -106,8 +111,18 @@ def start_assessment(request: HttpRequest) -> HttpResponse:
 @login_required
 @web_errors
 def landing(request: HttpRequest, token: str) -> HttpResponse:
-    """The learner, signed in, lands: the attempt starts and the exam page opens."""
-    attempt = assessment_start_land(landing_token=token, user_id=user_id_of(request))
+    """The learner, signed in, lands: the attempt starts behind the exam's gates (those of the
+    exam page's start: proctoring.rest.v1.access) and the exam page opens. An exam with an
+    access code asks it there: the attempt waits, ready, for the learner's start."""
+    guard = gate_action(cast(Any, request), attempt_id=0, action="start", access_code=None)
+    try:
+        attempt = assessment_start_land(
+            landing_token=token, user_id=user_id_of(request), guard=guard
+        )
+    except AccessCodeRequired as refusal:
+        messages.info(request, refusal.message)
+        launch = LtiLaunch.objects.select_related("attempt").get(landing_token=token)
+        return redirect("web:exam", exam_id=launch.attempt.exam_id)
     return redirect("web:exam", exam_id=attempt.exam_id)
 
 
