@@ -15,6 +15,11 @@ from proctoring.lti.tools import ToolSpec, tool_spec_problems
 
 
 class LtiToolForm(forms.ModelForm):  # type: ignore[type-arg]
+    # A tool's addresses are https: one typed without a scheme gets it.
+    login_url = forms.URLField(max_length=1000, assume_scheme="https")
+    launch_url = forms.URLField(max_length=1000, assume_scheme="https")
+    jwks_url = forms.URLField(max_length=1000, required=False, assume_scheme="https")
+
     class Meta:
         model = LtiTool
         fields = (
