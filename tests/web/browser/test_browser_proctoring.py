@@ -64,14 +64,14 @@ def _consent_and_start(browser, live_server, world):
     return context, page, observer, errors
 
 
-def _all_sent(page, observer, snapshots: int = 1) -> None:
+def _all_sent(page, observer, snapshots: int = 1, timeout: int = 10000) -> None:
     """Wait until the page has sent what it recorded (and at least ``snapshots`` pictures)."""
     expect(observer).to_have_attribute("data-snapshots-sent", re.compile(r"^\d+$"), timeout=8000)
     page.wait_for_function(
         """([host, shots]) => Number(host.dataset.snapshotsSent || 0) >= shots
              && Number(host.dataset.eventsSent || 0) >= Number(host.dataset.eventsRecorded || 0)""",
         arg=[observer.element_handle(), snapshots],
-        timeout=10000,
+        timeout=timeout,
     )
 
 
@@ -160,4 +160,18 @@ def test_a_clean_attempt_is_verified_automatically(browser, live_server, world):
     assert review.raw["automatic"] is True
     page.reload()
     expect(page.get_by_role("heading", name="Your proctoring session was verified")).to_be_visible()
+    context.close()
+
+
+def test_what_the_page_saw_last_is_sent_before_the_exam_ends(browser, live_server, world):
+    # A report every 15 s: the paste just before the end is still queued when the learner ends.
+    _browser_proctored(world, heartbeat_gap_seconds=60, snapshot_interval_seconds=30)
+    context, page, observer, errors = _consent_and_start(browser, live_server, world)
+    attempt = Attempt.objects.get(exam=world.exam, user=world.learner)
+    _all_sent(page, observer, snapshots=0, timeout=20000)
+    page.locator("h1").click()
+    page.keyboard.press("Control+V")
+    _end(page)
+    assert BrowserEvent.objects.filter(attempt=attempt, kind="paste").count() == 1
+    assert [e for e in errors if "browser-events" in e] == []
     context.close()

@@ -61,7 +61,7 @@ def test_the_page_waits_for_the_providers_ready_then_offers_the_start(
     page.get_by_role("button", name="Start my exam").click()
     expect(page.get_by_text("Run the Acme proctoring app.")).to_be_visible()
     expect(page.get_by_role("link", name="Download the proctoring software")).to_be_visible()
-    expect(page.get_by_text("Waiting for the proctoring software")).to_be_visible()
+    expect(page.get_by_text("Waiting for your proctoring provider")).to_be_visible()
     attempt = Attempt.objects.get(exam=world.exam, user=world.learner)
     callback_ready(alias=ALIAS, attempt=attempt)
     # The page polls and moves on by itself.

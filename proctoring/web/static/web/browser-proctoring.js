@@ -57,7 +57,7 @@
     var d = host.dataset;
     var on = function (name) { return d[name] === "1"; };
     var flushMs = Math.max(1, Number(d.flush) || 10) * 1000;
-    var queue = [], shots = [], inflight = false, stopped = false, timers = [], stream = null;
+    var queue = [], shots = [], stopped = false, timers = [], stream = null;
 
     function record(type, data) {
       if (stopped) { return; }
@@ -65,25 +65,27 @@
       incr(host, "eventsRecorded");
     }
 
+    var inflight = null; // the batch being sent: a promise, settled when its answer is read
+
     function flush() {
-      if (inflight || stopped) { return; }
+      if (stopped) { return Promise.resolve(); }
+      if (inflight) { return inflight; }
       var events = queue.splice(0, 400), images = shots.splice(0, 2);
       if (!events.length && !images.length) {
         events.push({ id: newId("h"), type: "heartbeat", at: Date.now(), data: {} });
       }
-      inflight = true;
-      fetch(d.eventsUrl, {
+      inflight = fetch(d.eventsUrl, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": d.csrf },
         body: JSON.stringify({ events: events, snapshots: images })
       }).then(function (response) {
-        inflight = false;
+        inflight = null;
         if (response.ok) {
           incr(host, "batchesSent");
           d.eventsSent = String((Number(d.eventsSent) || 0) + events.length);
           d.snapshotsSent = String((Number(d.snapshotsSent) || 0) + images.length);
-          if (queue.length || shots.length) { flush(); }
+          if (queue.length || shots.length) { return flush(); }
         } else if (response.status === 410 || response.status === 409 || response.status === 404 || response.status === 403) {
           stop(); // the attempt has ended (or is not this learner's): nothing more to send
         } else if (response.status === 429 || response.status >= 500) {
@@ -92,10 +94,27 @@
           incr(host, "batchesRefused"); // malformed or too big: sending it again would not help
         }
       }, function () {
-        inflight = false;
+        inflight = null;
         queue = events.concat(queue); shots = images.concat(shots);
       });
+      return inflight;
     }
+
+    // Before the exam ends (the learner's "End my exam", or time up), what is queued is sent:
+    // the server refuses batches once the attempt has ended. Waits 3 s at most.
+    function drain() {
+      var sent = (inflight || Promise.resolve()).then(function () {
+        return queue.length || shots.length ? flush() : null;
+      });
+      return Promise.race([sent, new Promise(function (resolve) { setTimeout(resolve, 3000); })]);
+    }
+
+    document.body.addEventListener("htmx:confirm", function (event) {
+      var form = event.target.closest && event.target.closest("#end-exam, #time-up");
+      if (stopped || !form) { return; }
+      event.preventDefault(); // issueRequest(false) asks hx-confirm's question, then posts
+      drain().then(function () { event.detail.issueRequest(false); });
+    });
 
     function stop() {
       if (stopped) { return; }
