@@ -4,6 +4,7 @@ It keeps nothing elsewhere: the exam's id is its own, the attempt's id is its se
 (``browser_session_open``), its setup is the consent and checks page of this service
 (``Instructions.setup_url``), which reports the attempt ready, and its submit closes the
 session (flags, summary, the automatic review of a clean attempt) when the outbox tells it.
+Its data lives here: the service's retirement deletes it (retention.py).
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from django.urls import reverse
 from proctoring.browser import services
 from proctoring.providers.base import (
     AttemptSpec,
-    DashboardUser,
     ExamSpec,
     Instructions,
-    OnboardingStatus,
-    Provider,
+    LocalProvider,
     ProviderAttempt,
 )
 
@@ -29,7 +28,7 @@ STEPS = (
 )
 
 
-class BrowserProvider(Provider):
+class BrowserProvider(LocalProvider):
     proctors = True
 
     def exam_register(self, exam: ExamSpec) -> str | None:
@@ -39,17 +38,8 @@ class BrowserProvider(Provider):
         external_id = services.browser_session_open(attempt_id=attempt.attempt_id)
         return ProviderAttempt(external_id=external_id)
 
-    def attempt_start(self, *, exam_external_id: str, external_id: str) -> None:
-        return None
-
     def attempt_submit(self, *, exam_external_id: str, external_id: str) -> None:
         services.browser_attempt_close(external_id=external_id)
-
-    def attempt_error(self, *, exam_external_id: str, external_id: str) -> None:
-        return None
-
-    def attempt_remove(self, *, exam_external_id: str, external_id: str) -> None:
-        return None
 
     def instructions(
         self, *, exam_external_id: str | None, external_id: str | None
@@ -57,20 +47,3 @@ class BrowserProvider(Provider):
         if not external_id:
             return Instructions(steps=STEPS)
         return Instructions(steps=STEPS, setup_url=reverse("web:browser-setup", args=[external_id]))
-
-    def onboarding_statuses(self, *, course_id: str) -> list[OnboardingStatus]:
-        return []
-
-    def instructor_dashboard_url(
-        self,
-        *,
-        course_id: str,
-        user: DashboardUser,
-        exam_external_id: str | None = None,
-        attempt_external_id: str | None = None,
-    ) -> str | None:
-        return None
-
-    def user_retire(self, *, user_id: str) -> bool:
-        # The data lives here: the service's retirement deleted it (retention.py).
-        return True

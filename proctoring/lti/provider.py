@@ -14,16 +14,14 @@ from django.urls import reverse
 
 from proctoring.providers.base import (
     AttemptSpec,
-    DashboardUser,
     ExamSpec,
     Instructions,
-    OnboardingStatus,
-    Provider,
+    LocalProvider,
     ProviderAttempt,
 )
 
 
-class LtiProvider(Provider):
+class LtiProvider(LocalProvider):
     OPTIONS: ClassVar[frozenset[str]] = frozenset({"TOOL"})
 
     def __init__(self, *, alias: str, options: Mapping[str, Any]) -> None:
@@ -37,18 +35,6 @@ class LtiProvider(Provider):
     def attempt_create(self, attempt: AttemptSpec) -> ProviderAttempt:
         return ProviderAttempt(external_id=f"lti-{attempt.attempt_id}-{secrets.token_hex(8)}")
 
-    def attempt_start(self, *, exam_external_id: str, external_id: str) -> None:
-        return None
-
-    def attempt_submit(self, *, exam_external_id: str, external_id: str) -> None:
-        return None
-
-    def attempt_error(self, *, exam_external_id: str, external_id: str) -> None:
-        return None
-
-    def attempt_remove(self, *, exam_external_id: str, external_id: str) -> None:
-        return None
-
     def instructions(
         self, *, exam_external_id: str | None, external_id: str | None
     ) -> Instructions:
@@ -58,19 +44,3 @@ class LtiProvider(Provider):
             steps=("Your proctoring tool checks your set-up, then opens the exam.",),
             setup_url=reverse("web:lti-launch", kwargs={"external_id": external_id}),
         )
-
-    def onboarding_statuses(self, *, course_id: str) -> list[OnboardingStatus]:
-        return []
-
-    def instructor_dashboard_url(
-        self,
-        *,
-        course_id: str,
-        user: DashboardUser,
-        exam_external_id: str | None = None,
-        attempt_external_id: str | None = None,
-    ) -> str | None:
-        return None
-
-    def user_retire(self, *, user_id: str) -> bool:
-        return True

@@ -174,3 +174,43 @@ class Provider(ABC):
     @abstractmethod
     def user_retire(self, *, user_id: str) -> bool:
         """Delete what the provider holds of the (obscured) user; True when it did."""
+
+
+class LocalProvider(Provider):
+    """A provider whose work happens in this service, with no vendor to tell (the ``null``
+    provider, an LTI tool driving the attempt over LTI, the learner's browser): the calls a
+    vendor would hear do nothing, it has no onboarding nor dashboard of its own, and it holds
+    nothing of a retired learner elsewhere. Subclasses say how exams and attempts are named."""
+
+    def attempt_start(self, *, exam_external_id: str, external_id: str) -> None:
+        return None
+
+    def attempt_submit(self, *, exam_external_id: str, external_id: str) -> None:
+        return None
+
+    def attempt_error(self, *, exam_external_id: str, external_id: str) -> None:
+        return None
+
+    def attempt_remove(self, *, exam_external_id: str, external_id: str) -> None:
+        return None
+
+    def instructions(
+        self, *, exam_external_id: str | None, external_id: str | None
+    ) -> Instructions:
+        return Instructions()
+
+    def onboarding_statuses(self, *, course_id: str) -> list[OnboardingStatus]:
+        return []
+
+    def instructor_dashboard_url(
+        self,
+        *,
+        course_id: str,
+        user: DashboardUser,
+        exam_external_id: str | None = None,
+        attempt_external_id: str | None = None,
+    ) -> str | None:
+        return None
+
+    def user_retire(self, *, user_id: str) -> bool:
+        return True
