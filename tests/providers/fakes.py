@@ -8,16 +8,14 @@ from django.db import connection
 
 from proctoring.providers.base import (
     AttemptSpec,
-    DashboardUser,
     ExamSpec,
     Instructions,
-    OnboardingStatus,
-    Provider,
+    LocalProvider,
     ProviderAttempt,
 )
 
 
-class RecordingProvider(Provider):
+class RecordingProvider(LocalProvider):
     # (operation, whether the database connection was inside a transaction)
     calls: ClassVar[list[tuple[str, bool]]] = []
 
@@ -49,19 +47,3 @@ class RecordingProvider(Provider):
     ) -> Instructions:
         self._record("instructions")
         return Instructions()
-
-    def onboarding_statuses(self, *, course_id: str) -> list[OnboardingStatus]:
-        return []
-
-    def instructor_dashboard_url(
-        self,
-        *,
-        course_id: str,
-        user: DashboardUser,
-        exam_external_id: str | None = None,
-        attempt_external_id: str | None = None,
-    ) -> str | None:
-        return None
-
-    def user_retire(self, *, user_id: str) -> bool:
-        return True
