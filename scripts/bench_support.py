@@ -37,7 +37,8 @@ ERROR_SAMPLES = 5
 
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
-    """--workers, --worker-class and --worker-threads: how gunicorn serves the bench."""
+    """--workers, --worker-class, --worker-threads and --worker-connections: how gunicorn serves
+    the bench."""
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: 2)")
     parser.add_argument(
         "--worker-class",
@@ -47,6 +48,13 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--worker-threads", type=int, default=4, help="threads of a gthread worker (default: 4)"
+    )
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=0,
+        help="the most connections a gthread worker holds at once (default: gunicorn's, 1000; "
+        "bench_wrk.py sets its connections over the workers, so each worker gets its share)",
     )
 
 
@@ -128,6 +136,7 @@ def server_document(args: argparse.Namespace) -> dict[str, Any]:
         "gunicorn_workers": args.workers,
         "worker_class": args.worker_class,
         "worker_threads": args.worker_threads if args.worker_class == "gthread" else 1,
+        "worker_connections": args.worker_connections or 1000,
         "jobs": "off",
     }
 
@@ -157,6 +166,8 @@ class Server:
         ]
         if args.worker_class == "gthread":
             command += ["--threads", str(args.worker_threads)]
+            if args.worker_connections:
+                command += ["--worker-connections", str(args.worker_connections)]
         self.command = [*command, "proctoring.wsgi:application"]
         self.process = subprocess.Popen(
             self.command,

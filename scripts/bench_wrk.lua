@@ -1,6 +1,6 @@
 -- wrk script of scripts/bench_wrk.py: requests from a file, the answers' statuses and SQL counts.
 --
---   wrk -t T -c C -d D -s scripts/bench_wrk.lua URL -- ITEMS_FILE T once|cycle [RATE C]
+--   wrk -t T -c C -d D -s scripts/bench_wrk.lua URL -- ITEMS_FILE T once|cycle [RATE C [LATENCY_MS]]
 --
 -- ITEMS_FILE has one request a line: METHOD<TAB>PATH<TAB>TOKEN or -<TAB>BODY or -. Thread i
 -- (of T) takes lines i, i+T, i+2T...; it sends them in turn. "cycle" starts again when they
@@ -9,8 +9,9 @@
 -- tallied; done() prints one line "WRK_JSON {...}" with them and wrk's own figures. With a
 -- RATE (requests per second in all, over C connections) and a delay() function appended to
 -- this script (wrk looks for it when it loads the script: bench_wrk.py appends it for that run
--- only), each connection waits C / RATE seconds before each request: about RATE a second
--- while answers take less than that.
+-- only), each connection waits C / RATE seconds less LATENCY_MS (the answers' usual time,
+-- measured before) between an answer and its next request: about RATE a second while answers
+-- take about LATENCY_MS.
 
 local threads = {}
 
@@ -33,7 +34,8 @@ function init(args)
   local rate = tonumber(args[4] or "0")
   wait = 0
   if rate > 0 then
-    wait = 1000 * tonumber(args[5]) / rate  -- milliseconds between a connection's requests
+    -- milliseconds between an answer and the connection's next request
+    wait = math.max(0, 1000 * tonumber(args[5]) / rate - tonumber(args[6] or "0"))
   end
   items, sent, exhausted, statuses, queries = {}, 0, 0, {}, {}
   local number = 0

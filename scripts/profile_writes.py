@@ -1,5 +1,5 @@
-"""The CPU of one write request, in process: each request of the wrk bench's write phases
-(start, submit, verify, reject) and of its write floor played through Django's WSGI handler,
+"""The CPU of one request, in process: each request of the wrk bench's poll and write phases
+(start, submit, verify, reject) and of their floors played through Django's WSGI handler,
 as a gunicorn worker runs it, with its process time (``time.process_time``) and its SQL
 statements (``X-Query-Count``); ``--profile PHASE`` prints a cProfile of that phase's requests.
 
@@ -30,7 +30,7 @@ from typing import Any
 from bench_support import django_ready
 from bench_wrk import make_world
 
-PHASES = ("floor_write", "start", "submit", "verify", "reject")
+PHASES = ("floor_read", "poll", "floor_write", "start", "submit", "verify", "reject")
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

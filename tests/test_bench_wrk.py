@@ -87,6 +87,9 @@ def test_bench_wrk_end_to_end(transactional_db, tmp_path):
     assert "| poll |" in report["table"]
     assert phases["floor_write"]["runs"] == 5  # before, between and after the four writes
     assert [run["ratio_to_floor"] for run in phases["floor_read"]["each_run"]] == [1.0]
+    # wrk's connections shared out over gunicorn's workers, one each here: a worker left to
+    # gunicorn's 1,000 could take them all and the run would measure one core.
+    assert report["server"]["worker_connections"] == 1
 
 
 def test_each_run_is_compared_with_the_floor_beside_it():
