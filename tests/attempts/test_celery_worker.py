@@ -4,11 +4,14 @@ an overdue attempt on its own, against the machine's Redis or RabbitMQ and the t
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
@@ -85,6 +88,20 @@ def broker_or_skip(url: str) -> None:
             broker.default_channel.queue_purge("celery")
 
 
+@pytest.fixture
+def brokers_to_ourselves() -> Iterator[None]:
+    """The brokers are the machine's, shared by the SQLite and PostgreSQL runs of ``make test``,
+    which run side by side: one run's worker at a time, or its beat could send our task to the
+    other's worker (and each flushes the queue it starts from). A file lock takes turns."""
+    path = Path(tempfile.gettempdir()) / "proctoring-tests-brokers.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def worker_database_url() -> str:
     """The test database, as a DATABASE_URL the worker's settings read."""
     database = connection.settings_dict
@@ -116,7 +133,7 @@ def stop_worker(worker: subprocess.Popen) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("broker", sorted(BROKERS))
 def test_a_celery_worker_with_beat_expires_an_overdue_attempt_at_its_deadline(
-    tmp_path, course, broker
+    tmp_path, course, broker, brokers_to_ourselves
 ):
     """A real worker with embedded beat (interval 1 s) against Redis or RabbitMQ and the test
     database: the overdue attempt ends completed at its deadline, the attempt still in time is
