@@ -74,6 +74,7 @@ def attempt_lock(
     current_only: bool = False,
     annotations: Mapping[str, Any] | None = None,
     related: tuple[str, ...] = (),
+    deferred: tuple[str, ...] = (),
 ) -> Attempt | None:
     """The attempt with this id, or the learner's current attempt on the exam, locked; None
     when there is none.
@@ -83,7 +84,8 @@ def attempt_lock(
     allowances in the same statement (a start needs them); ``annotations``, what a caller's
     check of the locked attempt needs (``actions.AttemptGuard``), in the same statement too,
     and the relations it names in ``related`` joined (``select_related``: an exam's access
-    rules, say), so that the check reads nothing more.
+    rules, say), so that the check reads nothing more; the fields of those relations named
+    in ``deferred`` are not read (the check does not need them: a shorter statement).
     """
     if attempt_id is not None:
         found = Attempt.objects.filter(pk=attempt_id)
@@ -108,6 +110,8 @@ def attempt_lock(
             )
         if related:
             attempts = attempts.select_related(*related)
+        if deferred:
+            attempts = attempts.defer(*deferred)
         if with_allowances:
             attempts = _with_allowances(attempts)
         if annotations:
@@ -116,8 +120,10 @@ def attempt_lock(
 
     # The SQL is compiled once per shape (lock_sql.py); the annotations' objects name theirs.
     named = tuple((name, id(value)) for name, value in (annotations or {}).items())
-    key = ("attempt_lock", attempt_id is not None, with_allowances, named, related)
-    return lock_run(key=key, build=build, values=values, kept=annotations)
+    key = ("attempt_lock", attempt_id is not None, with_allowances, named, related, deferred)
+    return lock_run(
+        key=key, build=build, values=values, kept=annotations, unique=attempt_id is not None
+    )
 
 
 def attempt_lock_by_external_id(
