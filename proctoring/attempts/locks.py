@@ -88,14 +88,17 @@ def attempt_lock(
     in ``deferred`` are not read (the check does not need them: a shorter statement).
     """
     if attempt_id is not None:
-        found = Attempt.objects.filter(pk=attempt_id)
-        if current_only:
-            found = found.filter(archived_at__isnull=True)
         values: dict[str, Any] = {"pk": attempt_id}
     else:
         values = {"exam_id": exam_id, "user_id": user_id}
-        found = Attempt.objects.filter(archived_at__isnull=True, **values)
     if cascading:
+        # Built only here: a queryset's filters cost a change as much as its UPDATE.
+        if attempt_id is not None:
+            found = Attempt.objects.filter(pk=attempt_id)
+            if current_only:
+                found = found.filter(archived_at__isnull=True)
+        else:
+            found = Attempt.objects.filter(archived_at__isnull=True, **values)
         _lock_course_attempts(
             user_id=Subquery(found.values("user_id")[:1]),
             exam__course_id=Subquery(found.values("exam__course_id")[:1]),
