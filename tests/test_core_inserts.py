@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from proctoring.attempts.models import AttemptHistory
 from proctoring.attempts.services import attempt_create
-from proctoring.core.clock import now
 from proctoring.core import inserts
-from proctoring.core.inserts import rows_insert
+from proctoring.core.clock import now
+from proctoring.core.inserts import row_insert, rows_insert
 from proctoring.outbox.models import Event
 from tests.conftest import on_postgresql
 from tests.factories import ExamFactory, UserFactory
@@ -112,3 +112,20 @@ def test_a_row_holding_an_expression_is_compiled_by_the_orm():
     if on_postgresql():
         assert compile_.call_count == 2
     assert AttemptHistory.objects.get(attempt=attempt, to_status="started").cause == "ab"
+
+
+def test_one_row_inserted_gets_its_id_and_its_insert_is_compiled_once():
+    attempt = attempt_create(exam_id=ExamFactory().pk, user_id=UserFactory().pk)
+    inserts.inserts_clear()
+    rows = [
+        AttemptHistory(attempt_id=attempt.pk, to_status=f"s{n}", changed_at=now(), cause="one")
+        for n in range(3)
+    ]
+    with mock.patch.object(inserts, "_returning_sql", wraps=inserts._returning_sql) as compile_:
+        for row in rows:
+            row_insert(row)
+    assert compile_.call_count == (1 if on_postgresql() else 0)  # elsewhere: ``save``
+    stored = AttemptHistory.objects.filter(attempt=attempt, cause="one").order_by("id")
+    assert [row.pk for row in stored] == [row.pk for row in rows]
+    assert [row.to_status for row in stored] == ["s0", "s1", "s2"]
+    assert all(row._state.adding is False for row in rows)

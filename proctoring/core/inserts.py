@@ -13,7 +13,8 @@ shape prepare each value as the ORM's compiler does (``pre_save``, then
 ``get_db_prep_save``), in the compiler's own order of parameters (row after row, or, for
 PostgreSQL's ``UNNEST`` form of several rows, one array per column). A row holding an
 expression (a database default, say) is compiled by the ORM each time. The rows do not get
-their ids back: callers that need them use ``bulk_create``.
+their ids back: callers that need them use ``bulk_create``, or ``row_insert`` for one row
+(a staff review's record, whose id its events carry).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
+from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField, signals
 from django.db.models.sql import InsertQuery
 
 _AUTO = (AutoField, BigAutoField, SmallAutoField)
@@ -51,9 +52,7 @@ _shapes_lock = threading.Lock()
 
 
 def _fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
-    return tuple(
-        field for field in model._meta.concrete_fields if not isinstance(field, _AUTO)
-    )
+    return tuple(field for field in model._meta.concrete_fields if not isinstance(field, _AUTO))
 
 
 def _insert_sql(rows: Sequence[Model], alias: str) -> tuple[str, list[Any]]:
@@ -142,14 +141,14 @@ def _compile(
 def _statement(batches: Sequence[Sequence[Model]], alias: str) -> tuple[str, list[Any]]:
     """The ``WITH`` statement of these batches and its parameters: compiled once per shape."""
     key = (alias, *((type(batch[0]), len(batch)) for batch in batches))
-    shape = _shapes.get(key, False)
-    if shape is False:
+    if key not in _shapes:
         compiled, sql, params = _compile(batches, alias)
         with _shapes_lock:
             if len(_shapes) >= MAX_SHAPES:
                 _shapes.clear()
             _shapes[key] = compiled
         return sql, params
+    shape = _shapes.get(key)
     if shape is not None:
         params = []
         for batch, rows in zip(shape.batches, batches, strict=True):
@@ -182,7 +181,59 @@ def rows_insert(batches: Sequence[Sequence[Model]], *, using: str = "default") -
             row._state.adding, row._state.db = False, using
 
 
+def _returning_sql(row: Model, alias: str) -> tuple[str, tuple[Field[Any, Any], ...]] | None:
+    """One row's ``INSERT ... RETURNING`` its id, compiled by the ORM, with its fields; None
+    when its values cannot be prepared here."""
+    model = type(row)
+    pk = model._meta.pk
+    assert pk is not None
+    fields = _fields(model)
+    query = InsertQuery(model)
+    query.insert_values(list(fields), [row], raw=False)
+    compiler = query.get_compiler(using=alias)
+    compiler.returning_fields = [pk]
+    ((sql, orm),) = compiler.as_sql()
+    values = _values(fields, [row], alias)
+    returns_id = sql.endswith(f"RETURNING {compiler.quote_name_unless_alias(pk.column)}")
+    if not returns_id or _layout(list(orm), values, len(fields)) is not False:
+        return None
+    return sql, fields
+
+
+_returning: dict[tuple[str, type[Model]], tuple[str, tuple[Field[Any, Any], ...]] | None] = {}
+
+
+def row_insert(row: Model, *, using: str = "default") -> None:
+    """Insert one new row and set its id, as ``save(force_insert=True)`` does for a model
+    nobody listens to the saving of: on PostgreSQL its ``INSERT`` is compiled by the ORM once
+    per model, its values prepared here afterwards; elsewhere (or for a row holding an
+    expression, or a model with ``pre_save``/``post_save`` receivers) ``save`` does it."""
+    model = type(row)
+    connection = connections[using]
+    plain = (
+        connection.vendor == "postgresql"
+        and row.pk is None
+        and not signals.pre_save.has_listeners(model)
+        and not signals.post_save.has_listeners(model)
+    )
+    key = (using, model)
+    if plain and key not in _returning:
+        _returning[key] = _returning_sql(row, using)
+    found = _returning.get(key) if plain else None
+    values = _values(found[1], [row], using) if found is not None else []
+    if found is None or not values:
+        row.save(force_insert=True, using=using)
+        return
+    row._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(found[0], values)
+        (pk,) = cursor.fetchone()
+    row.pk = pk
+    row._state.adding, row._state.db = False, using
+
+
 def inserts_clear() -> None:
     """Forget the compiled shapes (tests that change the schema or the settings)."""
     with _shapes_lock:
         _shapes.clear()
+        _returning.clear()

@@ -24,7 +24,7 @@ def test_a_label_that_is_named_elsewhere_stays():
 
 
 def test_a_statement_with_a_literal_or_a_table_twice_is_kept():
-    literal = "SELECT \"a_b\".\"x\" FROM \"a_b\" WHERE \"a_b\".\"x\" = 'a = b'"
+    literal = 'SELECT "a_b"."x" FROM "a_b" WHERE "a_b"."x" = \'a = b\''
     assert sql_shortened(literal) == literal
     twice = 'SELECT "a_b"."x" FROM "a_b" WHERE EXISTS(SELECT 1 FROM "a_b" WHERE "a_b"."x" = 1)'
     assert sql_shortened(twice) == twice
