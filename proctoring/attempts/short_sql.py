@@ -39,7 +39,7 @@ _LABEL = re.compile(r' AS "([^"]+)"')
 _QUOTED = re.compile(r'( AS )?"([^"]*)"')
 _ASCENDING = re.compile(r" ASC\b")
 _COMPARED = re.compile(r"=\(([A-Za-z]\w*\.\w+)\)")  # =(t0.exam_id)
-_JOINED_ON = re.compile(r"ON \(([^()]*)\)([ )]|$)")  # ON (t0.exam_id=t1.id)
+_JOINED_ON = re.compile(r" ON \(([^()]*)\)([ )]|$)")  # ON (t0.exam_id=t1.id)
 
 
 def sql_shortened(sql: str) -> str:
@@ -62,4 +62,4 @@ def sql_shortened(sql: str) -> str:
     sql = sql.replace(" INNER JOIN ", " JOIN ").replace(" LEFT OUTER JOIN ", " LEFT JOIN ")
     sql = _ASCENDING.sub("", sql).replace(" = ", "=")
     sql = _COMPARED.sub(r"=\1", sql)
-    return _JOINED_ON.sub(r"ON \1\2", sql)
+    return _JOINED_ON.sub(r" ON \1\2", sql)
