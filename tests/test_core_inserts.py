@@ -1,14 +1,19 @@
 """core/inserts.py: rows of several models in one statement on PostgreSQL, one INSERT per
 model elsewhere, each row as ``bulk_create`` would write it."""
 
+from unittest import mock
+
 import pytest
 from django.db import connection
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
 
 from proctoring.attempts.models import AttemptHistory
 from proctoring.attempts.services import attempt_create
+from proctoring.core import inserts
 from proctoring.core.clock import now
-from proctoring.core.inserts import rows_insert
+from proctoring.core.inserts import row_insert, rows_insert
 from proctoring.outbox.models import Event
 from tests.conftest import on_postgresql
 from tests.factories import ExamFactory, UserFactory
@@ -55,3 +60,72 @@ def test_nothing_to_insert_sends_nothing():
     with CaptureQueriesContext(connection) as queries:
         rows_insert([[], []])
     assert not queries.captured_queries
+
+
+def _rows(attempt_id: int, statuses: list[str], events: int, cause: object = "t"):
+    moment = now()
+    history = [
+        AttemptHistory(
+            attempt_id=attempt_id, from_status="", to_status=s, changed_at=moment, cause=cause
+        )
+        for s in statuses
+    ]
+    written = [
+        Event(
+            type="attempt.status_changed",
+            occurred_at=moment,
+            course_id="c-shape",
+            attempt_id=attempt_id,
+            sequence=n,
+            payload={"n": n, "statuses": statuses},
+        )
+        for n in range(events)
+    ]
+    return history, written
+
+
+def test_each_shape_is_compiled_once_and_later_calls_write_the_same_rows():
+    """The ORM compiles a shape (models and numbers of rows) once on PostgreSQL; later calls
+    of the shape prepare their values themselves, one row or several (UNNEST) alike."""
+    attempt = attempt_create(exam_id=ExamFactory().pk, user_id=UserFactory().pk)
+    inserts.inserts_clear()
+    with mock.patch.object(inserts, "_insert_sql", wraps=inserts._insert_sql) as compile_:
+        for round_ in range(3):
+            rows_insert(_rows(attempt.pk, ["created", f"started-{round_}"], 1))
+            rows_insert(_rows(attempt.pk, [f"submitted-{round_}"], 3))
+    if on_postgresql():
+        assert compile_.call_count == 4  # two shapes of two models, once each
+    stored = list(AttemptHistory.objects.filter(attempt=attempt, cause="t").order_by("id"))
+    assert [row.to_status for row in stored][-3:] == ["created", "started-2", "submitted-2"]
+    events = Event.objects.filter(course_id="c-shape").order_by("id")
+    assert [event.payload["n"] for event in events] == [0, 0, 1, 2] * 3
+    assert events.last().payload == {"n": 2, "statuses": ["submitted-2"]}
+    assert len({event.event_id for event in events}) == 12
+
+
+def test_a_row_holding_an_expression_is_compiled_by_the_orm():
+    attempt = attempt_create(exam_id=ExamFactory().pk, user_id=UserFactory().pk)
+    inserts.inserts_clear()
+    rows_insert(_rows(attempt.pk, ["created"], 1))  # the shape, compiled
+    with mock.patch.object(inserts, "_insert_sql", wraps=inserts._insert_sql) as compile_:
+        rows_insert(_rows(attempt.pk, ["started"], 1, cause=Concat(Value("a"), Value("b"))))
+    if on_postgresql():
+        assert compile_.call_count == 2
+    assert AttemptHistory.objects.get(attempt=attempt, to_status="started").cause == "ab"
+
+
+def test_one_row_inserted_gets_its_id_and_its_insert_is_compiled_once():
+    attempt = attempt_create(exam_id=ExamFactory().pk, user_id=UserFactory().pk)
+    inserts.inserts_clear()
+    rows = [
+        AttemptHistory(attempt_id=attempt.pk, to_status=f"s{n}", changed_at=now(), cause="one")
+        for n in range(3)
+    ]
+    with mock.patch.object(inserts, "_returning_sql", wraps=inserts._returning_sql) as compile_:
+        for row in rows:
+            row_insert(row)
+    assert compile_.call_count == (1 if on_postgresql() else 0)  # elsewhere: ``save``
+    stored = AttemptHistory.objects.filter(attempt=attempt, cause="one").order_by("id")
+    assert [row.pk for row in stored] == [row.pk for row in rows]
+    assert [row.to_status for row in stored] == ["s0", "s1", "s2"]
+    assert all(row._state.adding is False for row in rows)

@@ -360,7 +360,11 @@ def start_guard(*, facts: AccessFacts) -> AttemptGuard:
                 _log(state, state.outcome)
 
     return AttemptGuard(
-        annotations=_START_ANNOTATIONS, check=check, related=START_RELATED, settle=settle
+        annotations=_START_ANNOTATIONS,
+        check=check,
+        related=START_RELATED,
+        settle=settle,
+        deferred=START_DEFERRED,
     )
 
 
@@ -395,6 +399,20 @@ RELEASED_ANNOTATION = "access_released"
 # and whether the exam is released for everyone or for one of the learner's groups of its
 # course. One object, for the same reason as the session's.
 START_RELATED = ("exam__access_rules",)
+# The rules' fields no gate reads (texts for the learner, the SEB file): left out of the lock.
+START_DEFERRED = tuple(
+    f"exam__access_rules__{name}"
+    for name in (
+        "created",
+        "modified",
+        "seb_config_file",
+        "content_after_submission",
+        "rules_text",
+        "contacts",
+        "escalation_email",
+        "support_links",
+    )
+)
 _START_ANNOTATIONS = {
     **_SESSION_ANNOTATIONS,
     OPENS_AT_ANNOTATION: allowance_value_expression(

@@ -73,6 +73,9 @@ class AttemptGuard:
     the locking statement (``annotations``, and the relations named in ``related``): no
     statement more, and no import of the interface's app here.
 
+    ``deferred`` names fields of those relations the check does not read: the lock leaves
+    them out of its statement.
+
     ``settle``, when given, is called once the action's transaction has ended, with
     whether it committed: what the guard must keep even when the action is refused (the
     log of a refusal at the gates) is written then, outside the rolled-back transaction.
@@ -82,6 +85,7 @@ class AttemptGuard:
     check: Callable[[Attempt], None]
     related: tuple[str, ...] = ()
     settle: Callable[[bool], None] | None = None
+    deferred: tuple[str, ...] = ()
 
 
 def attempt_lock_current(
@@ -92,6 +96,7 @@ def attempt_lock_current(
     owner_id: int | None = None,
     annotations: Mapping[str, Any] | None = None,
     related: tuple[str, ...] = (),
+    deferred: tuple[str, ...] = (),
     authorize: Callable[[Attempt], None] | None = None,
 ) -> Attempt:
     """The attempt, locked, which must exist, belong to ``owner_id`` when one is given, pass
@@ -103,6 +108,7 @@ def attempt_lock_current(
         with_allowances=with_allowances,
         annotations=annotations,
         related=related,
+        deferred=deferred,
     )
     if locked is None:
         raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
@@ -189,6 +195,7 @@ def attempt_act(
                 owner_id=actor_id,
                 annotations=guard.annotations if guard is not None else None,
                 related=guard.related if guard is not None else (),
+                deferred=guard.deferred if guard is not None else (),
             )
             if guard is not None:
                 guard.check(attempt)

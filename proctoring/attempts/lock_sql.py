@@ -23,6 +23,7 @@ from django.db.models.query import get_related_populators  # type: ignore[attr-d
 from django.db.transaction import TransactionManagementError
 
 from proctoring.attempts.models import Attempt
+from proctoring.attempts.short_sql import sql_shortened
 
 # Stand-ins for the ids a lock matches: values no real id takes, found again among the
 # compiled parameters.
@@ -50,13 +51,18 @@ _shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
 _shapes_lock = threading.Lock()
 
 
-def _compile(build: Callable[[Mapping[str, Any]], QuerySet[Attempt]], kept: Any) -> _Shape:
+def _compile(
+    build: Callable[[Mapping[str, Any]], QuerySet[Attempt]], kept: Any, unique: bool
+) -> _Shape:
     queryset = build(STAND_INS)
-    if not queryset.ordered:
-        queryset = queryset.order_by("pk")  # as .first() would
-    queryset = queryset[:1]
+    if unique:
+        queryset = queryset.order_by()  # one row at most: no order nor limit to ask for
+    else:
+        queryset = (queryset if queryset.ordered else queryset.order_by("pk"))[:1]  # .first()
     compiler = queryset.query.get_compiler(using=queryset.db)
     sql, params = compiler.as_sql()
+    if compiler.connection.vendor == "postgresql":
+        sql = sql_shortened(sql)  # under psycopg's cache of parsed statements
     slots = {
         name: [i for i, value in enumerate(params) if type(value) is int and value == stand_in]
         for name, stand_in in STAND_INS.items()
@@ -83,14 +89,17 @@ def _compile(build: Callable[[Mapping[str, Any]], QuerySet[Attempt]], kept: Any)
 
 
 def _shape(
-    key: tuple[Any, ...], build: Callable[[Mapping[str, Any]], QuerySet[Attempt]], kept: Any
+    key: tuple[Any, ...],
+    build: Callable[[Mapping[str, Any]], QuerySet[Attempt]],
+    kept: Any,
+    unique: bool,
 ) -> _Shape:
     with _shapes_lock:
         found = _shapes.get(key)
         if found is not None:
             _shapes.move_to_end(key)
             return found
-    compiled = _compile(build, kept)
+    compiled = _compile(build, kept, unique)
     with _shapes_lock:
         _shapes[key] = compiled
         while len(_shapes) > MAX_SHAPES:
@@ -104,15 +113,17 @@ def lock_run(
     build: Callable[[Mapping[str, Any]], QuerySet[Attempt]],
     values: Mapping[str, Any],
     kept: Any = None,
+    unique: bool = False,
 ) -> Attempt | None:
     """The first attempt ``build(values)`` finds, read with the SQL compiled for ``key``.
 
     ``build`` makes the queryset from the matched ids (``STAND_INS``' names); ``key`` names
     everything else that shapes its SQL, and ``kept`` holds any object whose ``id`` is in
-    the key (so that no other object takes that id while the shape is cached).
+    the key (so that no other object takes that id while the shape is cached). ``unique``:
+    ``build`` finds one row at most (by its id), so no order is asked of the database.
     """
     connection = connections["default"]
-    shape = _shape((connection.alias, connection.vendor, *key), build, kept)
+    shape = _shape((connection.alias, connection.vendor, unique, *key), build, kept, unique)
     if shape.locks and connection.get_autocommit():
         raise TransactionManagementError(
             "select_for_update cannot be used outside of a transaction."

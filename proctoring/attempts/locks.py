@@ -74,6 +74,7 @@ def attempt_lock(
     current_only: bool = False,
     annotations: Mapping[str, Any] | None = None,
     related: tuple[str, ...] = (),
+    deferred: tuple[str, ...] = (),
 ) -> Attempt | None:
     """The attempt with this id, or the learner's current attempt on the exam, locked; None
     when there is none.
@@ -83,17 +84,21 @@ def attempt_lock(
     allowances in the same statement (a start needs them); ``annotations``, what a caller's
     check of the locked attempt needs (``actions.AttemptGuard``), in the same statement too,
     and the relations it names in ``related`` joined (``select_related``: an exam's access
-    rules, say), so that the check reads nothing more.
+    rules, say), so that the check reads nothing more; the fields of those relations named
+    in ``deferred`` are not read (the check does not need them: a shorter statement).
     """
     if attempt_id is not None:
-        found = Attempt.objects.filter(pk=attempt_id)
-        if current_only:
-            found = found.filter(archived_at__isnull=True)
         values: dict[str, Any] = {"pk": attempt_id}
     else:
         values = {"exam_id": exam_id, "user_id": user_id}
-        found = Attempt.objects.filter(archived_at__isnull=True, **values)
     if cascading:
+        # Built only here: a queryset's filters cost a change as much as its UPDATE.
+        if attempt_id is not None:
+            found = Attempt.objects.filter(pk=attempt_id)
+            if current_only:
+                found = found.filter(archived_at__isnull=True)
+        else:
+            found = Attempt.objects.filter(archived_at__isnull=True, **values)
         _lock_course_attempts(
             user_id=Subquery(found.values("user_id")[:1]),
             exam__course_id=Subquery(found.values("exam__course_id")[:1]),
@@ -108,6 +113,8 @@ def attempt_lock(
             )
         if related:
             attempts = attempts.select_related(*related)
+        if deferred:
+            attempts = attempts.defer(*deferred)
         if with_allowances:
             attempts = _with_allowances(attempts)
         if annotations:
@@ -116,8 +123,10 @@ def attempt_lock(
 
     # The SQL is compiled once per shape (lock_sql.py); the annotations' objects name theirs.
     named = tuple((name, id(value)) for name, value in (annotations or {}).items())
-    key = ("attempt_lock", attempt_id is not None, with_allowances, named, related)
-    return lock_run(key=key, build=build, values=values, kept=annotations)
+    key = ("attempt_lock", attempt_id is not None, with_allowances, named, related, deferred)
+    return lock_run(
+        key=key, build=build, values=values, kept=annotations, unique=attempt_id is not None
+    )
 
 
 def attempt_lock_by_external_id(

@@ -25,6 +25,7 @@ from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.transition import Move, attempt_event_without_change, attempts_transition
 from proctoring.core.clock import now
 from proctoring.core.events import REVIEW_ATTENTION_NEEDED
+from proctoring.core.inserts import row_insert
 from proctoring.courses.provider_settings import course_provider_settings
 from proctoring.exams.selectors import exam_provider_name
 from proctoring.exceptions import (
@@ -213,7 +214,7 @@ def review_by_staff(
         decision = staff_review_decision(
             verdict=verdict, attempt_status=attempt.status, reason=reason
         )
-        review = Review.objects.create(
+        review = Review(
             attempt=attempt,
             source=Review.Source.STAFF,
             status_before=attempt.status,
@@ -223,6 +224,7 @@ def review_by_staff(
             reason=reason,
             received_at=now(),
         )
+        row_insert(review)  # its INSERT compiled once (core/inserts.py)
         info = {"source": "staff" if actor_id is not None else "system", "review_id": review.pk}
         if reason:
             info["reason"] = reason

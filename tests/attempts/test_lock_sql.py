@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from unittest import mock
 
 import pytest
@@ -9,7 +10,10 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
+from psycopg import _queries as psycopg_queries
 
+from proctoring.access.gates import AccessFacts, session_guard, start_guard
+from proctoring.access.models import ExamRules
 from proctoring.allowances.models import Allowance
 from proctoring.attempts import lock_sql
 from proctoring.attempts.locks import _locked, _with_allowances, attempt_lock
@@ -87,7 +91,10 @@ def test_the_lock_is_one_statement_that_locks_the_attempt_row_only(attempt):
     statements = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert len(statements) == 1
     if connection.vendor == "postgresql":
-        assert statements[0].endswith('FOR UPDATE OF "attempts_attempt"')
+        # The attempt's table under its short alias (short_sql.py): only its row is locked.
+        alias = re.search(r"FROM attempts_attempt (t\d+) ", statements[0])
+        assert alias is not None, statements[0]
+        assert statements[0].endswith(f"FOR UPDATE OF {alias[1]}")
 
 
 @pytest.mark.skipif(
@@ -109,3 +116,65 @@ def test_the_shapes_are_bounded(attempt):
                 annotations={f"n{i}": LATEST_HISTORY["latest_history_status"]},
             )
     assert len(lock_sql._shapes) == lock_sql.MAX_SHAPES
+
+
+def _lock_sql(**kwargs: object) -> str:
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        attempt_lock(**kwargs)  # type: ignore[arg-type]
+    return next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT"))
+
+
+def test_the_hot_locks_are_short_enough_for_psycopgs_cache_of_parsed_statements(attempt):
+    """psycopg parses a statement's placeholders again at every execution unless its text is
+    at most ``MAX_CACHED_STATEMENT_LENGTH`` bytes (with 50 parameters at most): the locks of a
+    start (with its gates), a submission (with its browser session) and a review stay under,
+    read from psycopg so that an upgrade that changes it is noticed."""
+    lock_sql.lock_shapes_clear()
+    facts = AccessFacts()
+    start, session = start_guard(facts=facts), session_guard(facts=facts)
+    hot = {
+        "start": {
+            "with_allowances": True,
+            "annotations": start.annotations,
+            "related": start.related,
+            "deferred": start.deferred,
+        },
+        "submit": {"annotations": session.annotations},
+        "review": {},
+    }
+    for name, kwargs in hot.items():
+        shape_before = set(lock_sql._shapes)
+        text = _lock_sql(attempt_id=attempt.pk, **kwargs)
+        (key,) = set(lock_sql._shapes) - shape_before
+        shape = lock_sql._shapes[key]
+        if connection.vendor == "postgresql":
+            size = len(shape.sql.encode())
+            assert size <= psycopg_queries.MAX_CACHED_STATEMENT_LENGTH, (name, size)
+            assert len(shape.params) <= psycopg_queries.MAX_CACHED_STATEMENT_PARAMS, name
+        else:  # SQLite: the ORM's own text
+            assert '"attempts_attempt"."id"' in text, name
+    if connection.vendor == "postgresql":
+        # Today's sizes (bytes), pinned: start 4,050, submit 1,140, a review 1,050.
+        sizes = sorted(len(shape.sql.encode()) for shape in lock_sql._shapes.values())
+        assert sizes[-1] < 4096 and sizes[0] < 1200, sizes
+
+
+def test_the_start_lock_reads_the_gates_rules_and_leaves_the_rest_out(attempt):
+    """The start's lock joins the exam's access rules with only the fields the gates read."""
+    ExamRules.objects.create(exam_id=attempt.exam_id, rules_text="Bring a pen.", max_attempts=2)
+    guard = start_guard(facts=AccessFacts())
+    with transaction.atomic():
+        locked = attempt_lock(
+            attempt_id=attempt.pk,
+            with_allowances=True,
+            annotations=guard.annotations,
+            related=guard.related,
+            deferred=guard.deferred,
+        )
+    assert locked is not None
+    rules = locked.exam.access_rules  # type: ignore[attr-defined]
+    with CaptureQueriesContext(connection) as queries:
+        assert (rules.max_attempts, rules.opens_at, rules.one_session) == (2, None, False)
+    assert not queries.captured_queries  # loaded by the lock
+    assert "rules_text" in rules.get_deferred_fields()
+    assert rules.rules_text == "Bring a pen."  # still there, read when asked for
