@@ -1,24 +1,30 @@
 """The in-exam poll's read, in hand-written SQL: the hottest query of the service.
 
 The ORM spends more time building and compiling this query than PostgreSQL spends running it.
-So its SQL is written once per process, from the models' own columns (a field added to a
-model is read too), and each row is turned into model instances with the fields' own
-converters, as the ORM would. One statement: the attempt, its exam and course, the user of
-the caller's platform identity as a sub-select, and, for an attempt not started yet, the
-learner's time allowances (its timer shows the time it would get), as ``attempt_lock``
+So its SQL is written once per process and each row is turned into model instances with the
+fields' own converters, as the ORM would. One statement: the attempt, its exam and course, the
+user of the caller's platform identity as a sub-select, and, for an attempt not started yet,
+the learner's time allowances (its timer shows the time it would get), as ``attempt_lock``
 loads them with ``with_allowances``: its own, its group's or its course profile's, the
 sub-selects compiled once from ``allowance_value_expression`` (the lock's own expression).
+
+Only the columns the poll's answer reads are selected (``POLLED_FIELDS``: what
+``render_attempt`` and the attempt's clock read); the other fields of the instances are
+deferred, as ``.only()`` leaves them, so a new read of the answer costs a query, which the
+poll's one-statement tests catch. Fewer columns are less for PostgreSQL to fetch and send and
+for psycopg to load, and the tables' short aliases keep the SQL under psycopg's length limit
+for caching its parse of a statement (``_queries.MAX_CACHED_STATEMENT_LENGTH``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import connections
-from django.db.models import Case, Model, OuterRef, When
+from django.db.models import Case, Field, Model, OuterRef, When
 
 from proctoring.accounts.models import PlatformIdentity
 from proctoring.allowances.selectors import allowance_value_expression
@@ -27,20 +33,43 @@ from proctoring.attempts.models import Attempt
 from proctoring.courses.models import Course
 from proctoring.exams.models import Exam
 
-# A model, its columns' attribute names in order, and each column's converters with the
-# expression they are given.
+# What the poll's answer reads of each model, by field name; the exam's primary key is the
+# attempt's ``exam_id`` and the course's ``course_id`` the exam's, so neither is selected again.
+POLLED_FIELDS: dict[type[Model], tuple[str, ...]] = {
+    Attempt: (
+        "id",
+        "exam_id",
+        "user_id",
+        "attempt_number",
+        "status",
+        "taking_as_proctored",
+        "is_sample_attempt",
+        "started_at",
+        "completed_at",
+        "archived_at",
+        "allowed_time_seconds",
+        "deadline_at",
+        "paused_at",
+        "ready_to_resume",
+        "time_remaining_seconds",
+    ),
+    Exam: ("course_id", "exam_name", "time_limit_mins"),
+    Course: ("provider",),
+}
+_ALIASES: dict[type[Model], str] = {Attempt: "a", Exam: "e", Course: "c"}
+_COURSE_KEY = "course_id"  # the course's field the exam's foreign key points at
+
+# A model, the attribute names of its selected columns, and each column's converters with
+# the expression they are given.
 _Reader = tuple[type[Model], list[str], list[tuple[list[Callable[..., Any]], Any]]]
 
 
-def _quoted(alias: str, model: type[Model], qn: Callable[[str], str]) -> list[str]:
-    return [f"{alias}.{qn(field.column)}" for field in model._meta.concrete_fields]
-
-
-def _allowance_columns() -> tuple[list[str], list[Any]]:
+def _allowance_columns(qn: Callable[[str], str]) -> tuple[list[str], list[Any]]:
     """The sub-selects of the learner's allowance values, for an attempt not started yet, as
     the ORM compiles them for ``attempt_lock`` (``allowance_value_expression``: the learner's
-    own value, else its group's, else its course profile's), with their parameters. They
-    name the attempt and exam tables by their own names, as the statement below does."""
+    own value, else its group's, else its course profile's), with their parameters. The ORM
+    names the outer attempt and exam by their tables; they are renamed to the statement's
+    aliases (the sub-selects' own tables are ``U0``... and keep their names)."""
     values = {
         f"allowance_{key}": Case(
             When(
@@ -61,9 +90,22 @@ def _allowance_columns() -> tuple[list[str], list[Any]]:
     columns: list[str] = []
     params: list[Any] = []
     for _expression, (sql, sql_params), _alias in compiler.select:
+        for model in (Attempt, Exam):
+            sql = sql.replace(f"{qn(model._meta.db_table)}.", f"{_ALIASES[model]}.")
+        for model in (Attempt, Exam):
+            if f"{qn(model._meta.db_table)}." in sql:  # pragma: no cover - an ORM change
+                raise RuntimeError(f"the allowance sub-select names {model.__name__} anew")
         columns.append(sql)
         params += sql_params
     return columns, params
+
+
+def _fields(model: type[Model]) -> list[Field[Any, Any]]:
+    return [cast("Field[Any, Any]", model._meta.get_field(name)) for name in POLLED_FIELDS[model]]
+
+
+def _columns(model: type[Model], qn: Callable[[str], str]) -> list[str]:
+    return [f"{_ALIASES[model]}.{qn(field.column)}" for field in _fields(model)]
 
 
 @cache
@@ -72,57 +114,59 @@ def _statement(vendor: str) -> tuple[str, list[Any], list[_Reader]]:
     each model's columns."""
     connection = connections["default"]
     qn = connection.ops.quote_name
-    attempt, exam, course = Attempt._meta, Exam._meta, Course._meta
     identity, user = PlatformIdentity._meta, get_user_model()._meta
-    a, e = qn(attempt.db_table), qn(exam.db_table)
-    columns = [
-        *_quoted(a, Attempt, qn),
-        *_quoted(e, Exam, qn),
-        *_quoted("c", Course, qn),
-    ]
-    allowances, params = _allowance_columns()
+    columns = [column for model in _ALIASES for column in _columns(model, qn)]
+    allowances, params = _allowance_columns(qn)
     sql = (
         f"SELECT {', '.join(columns + allowances)}, "
         f"(SELECT i.{qn('user_id')} FROM {qn(identity.db_table)} i"
         f" INNER JOIN {qn(user.db_table)} u ON u.{qn(user.pk.column)} = i.{qn('user_id')}"
         f" WHERE i.{qn('issuer')} = %s AND i.{qn('subject')} = %s"
         f" AND i.{qn('claims_digest')} = %s AND u.{qn('is_active')} LIMIT 1)"
-        f" FROM {a}"
-        f" INNER JOIN {e} ON {e}.{qn(exam.pk.column)} = {a}.{qn('exam_id')}"
-        f" INNER JOIN {qn(course.db_table)} c"
-        f" ON c.{qn('course_id')} = {e}.{qn(Exam._meta.get_field('course').column)}"
-        f" WHERE {a}.{qn(attempt.pk.column)} = %s"
+        f" FROM {qn(Attempt._meta.db_table)} a"
+        f" INNER JOIN {qn(Exam._meta.db_table)} e ON e.{qn('id')} = a.{qn('exam_id')}"
+        f" INNER JOIN {qn(Course._meta.db_table)} c"
+        f" ON c.{qn(_COURSE_KEY)} = e.{qn('course_id')}"
+        f" WHERE a.{qn(Attempt._meta.pk.column)} = %s"
     )
     readers: list[_Reader] = []
-    models: tuple[type[Model], ...] = (Attempt, Exam, Course)
-    for model in models:
-        fields = list(model._meta.concrete_fields)
+    for model in _ALIASES:
+        fields = _fields(model)
         converters: list[tuple[list[Callable[..., Any]], Any]] = []
         for field in fields:
             column = field.get_col(model._meta.db_table)
             found = connection.ops.get_db_converters(column)
             found += field.get_db_converters(connection)  # type: ignore[attr-defined]
             converters.append((found, column))
-        readers.append((model, [field.attname for field in fields], converters))
+        names = [field.attname for field in fields]
+        readers.append((model, names, converters))
     return sql, params, readers
 
 
-def _instance(reader: _Reader, values: tuple[Any, ...], connection: Any) -> Any:
+def statement_sql() -> str:
+    """The read's SQL on the default database (its length is pinned under psycopg's limit)."""
+    return _statement(connections["default"].vendor)[0]
+
+
+def _instance(reader: _Reader, values: list[Any], connection: Any, extra: dict[str, Any]) -> Any:
+    """The model instance of its selected columns and ``extra`` (a key known from another
+    model's columns): ``from_db`` takes the values in the model's field order."""
     model, names, converters = reader
-    converted = []
-    for value, (field_converters, column) in zip(values, converters, strict=True):
+    loaded = dict(extra)
+    for name, value, (field_converters, column) in zip(names, values, converters, strict=True):
         for converter in field_converters:
             value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db("default", names, converted)
+        loaded[name] = value
+    ordered = [f.attname for f in model._meta.concrete_fields if f.attname in loaded]
+    return model.from_db("default", ordered, [loaded[name] for name in ordered])
 
 
 def attempt_read_for_identity(
     *, attempt_id: int, issuer: str, subject: str, claims_digest: str
 ) -> tuple[Attempt, int | None] | None:
-    """The attempt with its exam and course loaded, and the id of the active user of the
-    platform identity whose last applied claims have this digest (else None); None when
-    there is no such attempt."""
+    """The attempt with its exam and course loaded (the fields of ``POLLED_FIELDS``, the rest
+    deferred), and the id of the active user of the platform identity whose last applied
+    claims have this digest (else None); None when there is no such attempt."""
     connection = connections["default"]
     sql, params, readers = _statement(connection.vendor)
     with connection.cursor() as cursor:
@@ -130,14 +174,18 @@ def attempt_read_for_identity(
         row = cursor.fetchone()
     if row is None:
         return None
-    instances, start = [], 0
-    for reader in readers:
-        end = start + len(reader[1])
-        instances.append(_instance(reader, row[start:end], connection))
-        start = end
-    attempt, exam, course = instances
+    (attempt_reader, exam_reader, course_reader), row = readers, list(row)
+    end = len(attempt_reader[1])
+    attempt = _instance(attempt_reader, row[:end], connection, {})
+    exam_end = end + len(exam_reader[1])
+    exam_pk = {"id": attempt.exam_id}
+    exam = _instance(exam_reader, row[end:exam_end], connection, exam_pk)
+    course_end = exam_end + len(course_reader[1])
+    course_key = {_COURSE_KEY: exam.course_id}
+    course = _instance(course_reader, row[exam_end:course_end], connection, course_key)
     exam.course = course
     attempt.exam = exam
+    start = course_end
     for key in ALLOWANCE_KEYS:  # as attempt_lock(..., with_allowances=True) loads them
         setattr(attempt, f"allowance_{key}", row[start])
         start += 1

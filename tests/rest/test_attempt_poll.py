@@ -199,3 +199,65 @@ def test_the_poll_read_loads_group_and_profile_values_as_the_lock_does(world):
     assert values == {key: getattr(locked, f"allowance_{key}") for key in ALLOWANCE_KEYS}
     assert values["additional_time_granted"] == "7"
     assert values["due_date_extension"] is not None
+
+
+def test_the_poll_statement_is_short_enough_for_psycopgs_parse_cache():
+    """psycopg parses a statement's placeholders at every execution unless the statement is
+    at most ``MAX_CACHED_STATEMENT_LENGTH`` bytes with at most ``MAX_CACHED_STATEMENT_PARAMS``
+    parameters (read from psycopg: an upgrade that changes them is noticed here)."""
+    from psycopg import _queries
+
+    from proctoring.attempts.poll_read import _statement, statement_sql
+
+    sql = statement_sql()
+    params = len(_statement.__wrapped__("any")[1]) + 4  # the identity's three and the id
+    assert len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert params <= _queries.MAX_CACHED_STATEMENT_PARAMS
+    assert sql.count("%s") == params
+
+
+@pytest.mark.parametrize("state", ["created", "started", "paused", "submitted", "archived"])
+def test_the_poll_reads_only_what_the_answer_needs_and_answers_as_a_full_read(
+    world, state, django_assert_num_queries
+):
+    """The poll selects the fields its answer reads and defers the rest: the answer is the
+    one of the fully loaded attempt, in every state, and reads no deferred field (a query)."""
+    from django.utils import timezone
+
+    from proctoring.allowances.models import Allowance
+    from proctoring.attempts.models import Attempt
+    from proctoring.attempts.poll_read import attempt_read_for_identity
+    from proctoring.rest.v1 import attempts as views
+
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _created(world, token) if state == "created" else _started(world, token)
+    zed = User.objects.get(username="zed")
+    Allowance.objects.create(exam=world.exam, user=zed, key="time_multiplier", value="1.5")
+    moment = timezone.now()
+    changes = {
+        "created": {},
+        "started": {"ready_to_resume": True},
+        "paused": {"paused_at": moment, "paused_seconds": 12},
+        "submitted": {"status": "submitted", "completed_at": moment},
+        "archived": {"status": "submitted", "completed_at": moment, "archived_at": moment},
+    }[state]
+    Attempt.objects.filter(pk=attempt_id).update(**changes)
+    identity = PlatformIdentity.objects.get(subject="zed-1")
+    with django_assert_num_queries(1):
+        found = attempt_read_for_identity(
+            attempt_id=attempt_id,
+            issuer=identity.issuer,
+            subject=identity.subject,
+            claims_digest=identity.claims_digest,
+        )
+        assert found is not None
+        polled, viewer_id = found
+        answer = views.render_attempt(polled)
+    assert viewer_id == zed.pk
+    full = Attempt.objects.select_related("exam__course").get(pk=attempt_id)
+    expected = views.render_attempt(full)
+    moving = {"server_time", "time_remaining_seconds"}
+    assert {k: v for k, v in answer.items() if k not in moving} == {
+        k: v for k, v in expected.items() if k not in moving
+    }
+    assert list(answer) == list(expected)
