@@ -59,9 +59,9 @@ POLLED_FIELDS: dict[type[Model], tuple[str, ...]] = {
 _ALIASES: dict[type[Model], str] = {Attempt: "a", Exam: "e", Course: "c"}
 _COURSE_KEY = "course_id"  # the course's field the exam's foreign key points at
 
-# A model, the attribute names of its selected columns, and each column's converters with
-# the expression they are given.
-_Reader = tuple[type[Model], list[str], list[tuple[list[Callable[..., Any]], Any]]]
+# A model, the attribute names ``from_db`` is given in the model's field order, and for each
+# its column's converters with the expression they are given (None: a key given apart).
+_Reader = tuple[type[Model], list[str], list[tuple[list[Callable[..., Any]], Any] | None]]
 
 
 def _allowance_columns(qn: Callable[[str], str]) -> tuple[list[str], list[Any]]:
@@ -108,17 +108,11 @@ def _columns(model: type[Model], qn: Callable[[str], str]) -> list[str]:
     return [f"{_ALIASES[model]}.{qn(field.column)}" for field in _fields(model)]
 
 
-@cache
-def _statement(vendor: str) -> tuple[str, list[Any], list[_Reader]]:
-    """The SQL of the read on this database, the parameters it starts with, and how to read
-    each model's columns."""
-    connection = connections["default"]
-    qn = connection.ops.quote_name
+def _select(columns: list[str], qn: Callable[[str], str]) -> str:
+    """The statement selecting these columns (the sub-select of the caller's user last)."""
     identity, user = PlatformIdentity._meta, get_user_model()._meta
-    columns = [column for model in _ALIASES for column in _columns(model, qn)]
-    allowances, params = _allowance_columns(qn)
-    sql = (
-        f"SELECT {', '.join(columns + allowances)}, "
+    return (
+        f"SELECT {', '.join(columns)}, "
         f"(SELECT i.{qn('user_id')} FROM {qn(identity.db_table)} i"
         f" INNER JOIN {qn(user.db_table)} u ON u.{qn(user.pk.column)} = i.{qn('user_id')}"
         f" WHERE i.{qn('issuer')} = %s AND i.{qn('subject')} = %s"
@@ -129,36 +123,81 @@ def _statement(vendor: str) -> tuple[str, list[Any], list[_Reader]]:
         f" ON c.{qn(_COURSE_KEY)} = e.{qn('course_id')}"
         f" WHERE a.{qn(Attempt._meta.pk.column)} = %s"
     )
-    readers: list[_Reader] = []
-    for model in _ALIASES:
-        fields = _fields(model)
-        converters: list[tuple[list[Callable[..., Any]], Any]] = []
-        for field in fields:
+
+
+def _reader(model: type[Model], connection: Any, extra: str | None) -> _Reader:
+    """How to make the model's instance of its selected columns and of ``extra``, a key known
+    from another model's columns: the attribute names in the model's field order, as
+    ``from_db`` takes them, and for each its column's converters (None for ``extra``)."""
+    polled = {field.attname: field for field in _fields(model)}
+    names: list[str] = []
+    converters: list[tuple[list[Callable[..., Any]], Any] | None] = []
+    for field in model._meta.concrete_fields:
+        if field.attname == extra:
+            names.append(field.attname)
+            converters.append(None)
+        elif field.attname in polled:
             column = field.get_col(model._meta.db_table)
             found = connection.ops.get_db_converters(column)
             found += field.get_db_converters(connection)  # type: ignore[attr-defined]
+            names.append(field.attname)
             converters.append((found, column))
-        names = [field.attname for field in fields]
-        readers.append((model, names, converters))
-    return sql, params, readers
+    return model, names, converters
 
 
-def statement_sql() -> str:
-    """The read's SQL on the default database (its length is pinned under psycopg's limit)."""
-    return _statement(connections["default"].vendor)[0]
+@cache
+def _statement(vendor: str, allowances: bool) -> tuple[str, list[Any], list[_Reader]]:
+    """The SQL of the read on this database, with the allowance sub-selects or without, the
+    parameters it starts with, and how to read each model's columns."""
+    connection = connections["default"]
+    qn = connection.ops.quote_name
+    columns = [column for model in _ALIASES for column in _columns(model, qn)]
+    params: list[Any] = []
+    if allowances:
+        sub_selects, params = _allowance_columns(qn)
+        columns += sub_selects
+    readers = [
+        _reader(Attempt, connection, None),
+        _reader(Exam, connection, "id"),
+        _reader(Course, connection, _COURSE_KEY),
+    ]
+    return _select(columns, qn), params, readers
 
 
-def _instance(reader: _Reader, values: list[Any], connection: Any, extra: dict[str, Any]) -> Any:
-    """The model instance of its selected columns and ``extra`` (a key known from another
-    model's columns): ``from_db`` takes the values in the model's field order."""
+def statement_sql(*, allowances: bool) -> tuple[str, int]:
+    """The read's SQL on the default database and its number of parameters (pinned under
+    psycopg's limits)."""
+    sql, params, _readers = _statement(connections["default"].vendor, allowances)
+    return sql, len(params) + 4  # the identity's issuer, subject and digest, the attempt's id
+
+
+# Attempts this process saw started. A start is never undone, so a started attempt's poll
+# reads without the allowance sub-selects (its timer does not use them), and PostgreSQL,
+# which sets up every sub-plan of a statement at each execution whether it runs or not, does
+# a third of the work. Emptied when full: the next poll of each reads them once more.
+_STARTED_MAX = 100_000
+_started: set[int] = set()
+
+
+def forget_started() -> None:
+    """Forget which attempts were seen started (tests: their ids are reused after a rollback)."""
+    _started.clear()
+
+
+def _instance(reader: _Reader, row: list[Any], at: int, extra: Any, connection: Any) -> Any:
+    """The reader's model instance of the row's columns from ``at`` on, and of ``extra``."""
     model, names, converters = reader
-    loaded = dict(extra)
-    for name, value, (field_converters, column) in zip(names, values, converters, strict=True):
-        for converter in field_converters:
-            value = converter(value, column, connection)
-        loaded[name] = value
-    ordered = [f.attname for f in model._meta.concrete_fields if f.attname in loaded]
-    return model.from_db("default", ordered, [loaded[name] for name in ordered])
+    values = []
+    for found in converters:
+        if found is None:
+            values.append(extra)
+            continue
+        value = row[at]
+        at += 1
+        for converter in found[0]:
+            value = converter(value, found[1], connection)
+        values.append(value)
+    return model.from_db("default", names, values)
 
 
 def attempt_read_for_identity(
@@ -166,28 +205,33 @@ def attempt_read_for_identity(
 ) -> tuple[Attempt, int | None] | None:
     """The attempt with its exam and course loaded (the fields of ``POLLED_FIELDS``, the rest
     deferred), and the id of the active user of the platform identity whose last applied
-    claims have this digest (else None); None when there is no such attempt."""
+    claims have this digest (else None); None when there is no such attempt.
+
+    An attempt not started yet comes with the learner's allowance values, as
+    ``attempt_lock(..., with_allowances=True)`` loads them."""
     connection = connections["default"]
-    sql, params, readers = _statement(connection.vendor)
+    allowances = attempt_id not in _started
+    sql, params, readers = _statement(connection.vendor, allowances)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, issuer, subject, claims_digest, attempt_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    (attempt_reader, exam_reader, course_reader), row = readers, list(row)
-    end = len(attempt_reader[1])
-    attempt = _instance(attempt_reader, row[:end], connection, {})
-    exam_end = end + len(exam_reader[1])
-    exam_pk = {"id": attempt.exam_id}
-    exam = _instance(exam_reader, row[end:exam_end], connection, exam_pk)
-    course_end = exam_end + len(course_reader[1])
-    course_key = {_COURSE_KEY: exam.course_id}
-    course = _instance(course_reader, row[exam_end:course_end], connection, course_key)
-    exam.course = course
+    attempt_reader, exam_reader, course_reader = readers
+    attempt = _instance(attempt_reader, row, 0, None, connection)
+    at = len(attempt_reader[1])
+    exam = _instance(exam_reader, row, at, attempt.exam_id, connection)
+    at += len(exam_reader[1]) - 1
+    exam.course = _instance(course_reader, row, at, exam.course_id, connection)
     attempt.exam = exam
-    start = course_end
-    for key in ALLOWANCE_KEYS:  # as attempt_lock(..., with_allowances=True) loads them
-        setattr(attempt, f"allowance_{key}", row[start])
-        start += 1
-    viewer_id = row[start]
+    at += len(course_reader[1]) - 1
+    if allowances:
+        for key in ALLOWANCE_KEYS:  # as attempt_lock(..., with_allowances=True) loads them
+            setattr(attempt, f"allowance_{key}", row[at])
+            at += 1
+    if attempt.started_at is not None and allowances:
+        if len(_started) >= _STARTED_MAX:
+            _started.clear()
+        _started.add(attempt.pk)
+    viewer_id = row[at]
     return attempt, int(viewer_id) if viewer_id is not None else None

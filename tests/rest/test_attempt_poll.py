@@ -201,19 +201,60 @@ def test_the_poll_read_loads_group_and_profile_values_as_the_lock_does(world):
     assert values["due_date_extension"] is not None
 
 
-def test_the_poll_statement_is_short_enough_for_psycopgs_parse_cache():
+@pytest.mark.parametrize("allowances", [True, False])
+def test_the_poll_statement_is_short_enough_for_psycopgs_parse_cache(allowances):
     """psycopg parses a statement's placeholders at every execution unless the statement is
     at most ``MAX_CACHED_STATEMENT_LENGTH`` bytes with at most ``MAX_CACHED_STATEMENT_PARAMS``
     parameters (read from psycopg: an upgrade that changes them is noticed here)."""
     from psycopg import _queries
 
-    from proctoring.attempts.poll_read import _statement, statement_sql
+    from proctoring.attempts.poll_read import statement_sql
 
-    sql = statement_sql()
-    params = len(_statement.__wrapped__("any")[1]) + 4  # the identity's three and the id
+    sql, params = statement_sql(allowances=allowances)
     assert len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
     assert params <= _queries.MAX_CACHED_STATEMENT_PARAMS
     assert sql.count("%s") == params
+
+
+def test_a_started_attempts_later_polls_read_without_the_allowance_sub_selects(world):
+    """An attempt seen started is polled without the allowance sub-selects (a start is never
+    undone); one not started yet is polled with them until it starts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from proctoring.allowances.models import Allowance
+
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _created(world, token)
+    zed = User.objects.get(username="zed")
+    Allowance.objects.create(exam=world.exam, user=zed, key="time_multiplier", value="2")
+    polls = []
+    for start in (False, False, True, False, False):
+        if start:
+            response = APIClient().post(f"/api/v1/attempts/{attempt_id}/start", **bearer(token))
+            assert response.status_code == 200, response.json()
+            continue
+        with CaptureQueriesContext(connection) as queries:
+            answer = _poll(attempt_id, token).json()
+        assert len(queries) == 1
+        polls.append(("allowances_" in queries[0]["sql"], answer["allowed_time_seconds"]))
+    doubled = world.exam.time_limit_mins * 120
+    assert polls == [(True, doubled), (True, doubled), (True, doubled), (False, doubled)]
+
+
+def test_an_attempt_wrongly_taken_for_started_still_gets_its_allowances(world):
+    """Were an attempt taken for started when it is not (it cannot be: a start is never
+    undone), its poll would read its allowances apart, never answer without them."""
+    from proctoring.allowances.models import Allowance
+    from proctoring.attempts import poll_read
+
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _created(world, token)
+    zed = User.objects.get(username="zed")
+    Allowance.objects.create(exam=world.exam, user=zed, key="time_multiplier", value="2")
+    poll_read._started.add(attempt_id)
+    answer = _poll(attempt_id, token).json()
+    assert answer["allowed_time_seconds"] == world.exam.time_limit_mins * 120
 
 
 @pytest.mark.parametrize("state", ["created", "started", "paused", "submitted", "archived"])
