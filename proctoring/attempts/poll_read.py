@@ -10,7 +10,7 @@ sub-selects compiled once from ``allowance_value_expression`` (the lock's own ex
 
 Only the columns the poll's answer reads are selected (``POLLED_FIELDS``: what
 ``render_attempt`` and the attempt's clock read); the other fields of the instances are
-deferred, as ``.only()`` leaves them, so a new read of the answer costs a query, which the
+deferred, as ``.only()`` leaves them (``loaded_instance``), so a new read of the answer costs a query, which the
 poll's one-statement tests catch. Fewer columns are less for PostgreSQL to fetch and send and
 for psycopg to load, and the tables' short aliases keep the SQL under psycopg's length limit
 for caching its parse of a statement (``_queries.MAX_CACHED_STATEMENT_LENGTH``).
@@ -25,6 +25,7 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Case, Field, Model, OuterRef, When
+from django.db.models.base import ModelState
 
 from proctoring.accounts.models import PlatformIdentity
 from proctoring.allowances.selectors import allowance_value_expression
@@ -184,20 +185,32 @@ def forget_started() -> None:
     _started.clear()
 
 
-def _instance(reader: _Reader, row: list[Any], at: int, extra: Any, connection: Any) -> Any:
+def loaded_instance(model: type[Model], values: dict[str, Any]) -> Any:
+    """The model's instance of these attribute values, the other fields deferred, as
+    ``from_db`` makes it, without ``__init__``'s walk over every field of the model and its
+    ``pre_init``/``post_init`` signals (no model the poll loads has a receiver of them: a test
+    holds that)."""
+    instance = model.__new__(model)
+    instance.__dict__.update(values)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, "default"
+    return instance
+
+
+def _instance(reader: _Reader, row: Any, at: int, extra: Any, connection: Any) -> Any:
     """The reader's model instance of the row's columns from ``at`` on, and of ``extra``."""
     model, names, converters = reader
-    values = []
-    for found in converters:
+    values = {}
+    for name, found in zip(names, converters, strict=True):
         if found is None:
-            values.append(extra)
+            values[name] = extra
             continue
         value = row[at]
         at += 1
         for converter in found[0]:
             value = converter(value, found[1], connection)
-        values.append(value)
-    return model.from_db("default", names, values)
+        values[name] = value
+    return loaded_instance(model, values)
 
 
 def attempt_read_for_identity(

@@ -302,3 +302,36 @@ def test_the_poll_reads_only_what_the_answer_needs_and_answers_as_a_full_read(
         k: v for k, v in expected.items() if k not in moving
     }
     assert list(answer) == list(expected)
+
+
+def test_the_polls_instances_are_those_the_orm_loads_with_the_rest_deferred(world):
+    """``loaded_instance`` skips ``Model.__init__``: right only while no model the poll loads
+    has a ``pre_init``/``post_init`` receiver; its instances are those ``.only()`` loads."""
+    from django.db.models.signals import post_init, pre_init
+
+    from proctoring.attempts.models import Attempt
+    from proctoring.attempts.poll_read import POLLED_FIELDS, attempt_read_for_identity
+    from proctoring.courses.models import Course
+    from proctoring.exams.models import Exam
+
+    for model in (Attempt, Exam, Course, User):
+        assert not pre_init.has_listeners(model), model
+        assert not post_init.has_listeners(model), model
+    attempt_id = _started(world, mint("zed-1", **CLAIMS))
+    found = attempt_read_for_identity(
+        attempt_id=attempt_id, issuer="", subject="", claims_digest=""
+    )
+    assert found is not None
+    polled = found[0]
+    fields = POLLED_FIELDS[Attempt]
+    orm = Attempt.objects.only(*fields).get(pk=attempt_id)
+    assert polled == orm
+    assert (polled._state.adding, polled._state.db) == (False, "default")
+    assert polled.get_deferred_fields() == orm.get_deferred_fields()
+    assert {name: getattr(polled, name) for name in fields} == {
+        name: getattr(orm, name) for name in fields
+    }
+    exam = Exam.objects.only(*POLLED_FIELDS[Exam]).get(pk=polled.exam_id)
+    assert polled.exam == exam
+    assert polled.exam.get_deferred_fields() == exam.get_deferred_fields()
+    assert polled.exam.course.provider == world.exam.course.provider

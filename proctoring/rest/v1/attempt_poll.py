@@ -26,7 +26,7 @@ from rest_framework.renderers import JSONRenderer
 
 from proctoring.accounts.claims import InvalidClaims, platform_claims_parse
 from proctoring.accounts.services import KEY_PREFIX
-from proctoring.attempts.poll_read import attempt_read_for_identity
+from proctoring.attempts.poll_read import attempt_read_for_identity, loaded_instance
 from proctoring.rest.auth_cache import auth_cache, secret_key
 from proctoring.rest.authentication import platform_token_decode, token_end
 
@@ -86,7 +86,7 @@ def attempt_poll_lean(request: HttpRequest, attempt_id: int, render: Any) -> Htt
     if attempt is None or viewer_id != attempt.user_id:
         return None  # staff reading a learner's attempt, or a refusal: the DRF view decides
     # The request log names the caller; only its id is known, and only its id is read.
-    request.user = get_user_model()(pk=attempt.user_id, is_active=True)
+    request.user = loaded_instance(get_user_model(), {"id": attempt.user_id, "is_active": True})
     response = HttpResponse(_renderer.render(render(attempt)), content_type="application/json")
     response["Vary"] = "Accept"
     response["Allow"] = ALLOW
