@@ -11,9 +11,10 @@ sub-selects compiled once from ``allowance_value_expression`` (the lock's own ex
 Only the columns the poll's answer reads are selected (``POLLED_FIELDS``: what
 ``render_attempt`` and the attempt's clock read); the other fields of the instances are
 deferred, as ``.only()`` leaves them (``loaded_instance``), so a new read of the answer
-costs a query, which the poll's one-statement tests catch. Fewer columns are less for PostgreSQL to fetch and send and
-for psycopg to load, and the tables' short aliases keep the SQL under psycopg's length limit
-for caching its parse of a statement (``_queries.MAX_CACHED_STATEMENT_LENGTH``).
+costs a query, which the poll's one-statement tests catch. Fewer columns are less for
+PostgreSQL to fetch and send and for psycopg to load, and the tables' short aliases keep the
+SQL under psycopg's length limit for caching its parse of a statement
+(``_queries.MAX_CACHED_STATEMENT_LENGTH``).
 """
 
 from __future__ import annotations
