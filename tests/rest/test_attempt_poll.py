@@ -335,3 +335,31 @@ def test_the_polls_instances_are_those_the_orm_loads_with_the_rest_deferred(worl
     assert polled.exam == exam
     assert polled.exam.get_deferred_fields() == exam.get_deferred_fields()
     assert polled.exam.course.provider == world.exam.course.provider
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris"])
+def test_the_answers_times_are_drfs(zone, settings):
+    """``_when`` writes a time as DRF's ``DateTimeField`` does: in the current time zone, ``Z``
+    for UTC, and through DRF itself for another format or a naive time."""
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from proctoring.rest.v1.attempts import _WHEN, _when
+
+    values = [
+        dt.datetime(2026, 3, 29, 0, 59, 59, 123456, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 7, 1, 12, 0, tzinfo=zoneinfo.ZoneInfo("America/New_York")),
+        dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+        dt.datetime(2026, 7, 1, 12, 0),
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        for value in values:
+            assert _when(value, timezone.get_current_timezone()) == _WHEN.to_representation(value)
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DATETIME_FORMAT": "%Y-%m-%d %H:%M"}
+        for value in values:
+            assert _when(value, timezone.get_current_timezone()) == _WHEN.to_representation(value)
+        assert "T" not in _when(values[1], timezone.get_current_timezone())  # the format
+    assert _when(None, dt.UTC) is None
