@@ -20,12 +20,13 @@ SQL under psycopg's length limit for caching its parse of a statement
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections
-from django.db.models import Case, Field, Model, OuterRef, When
+from django.db.models import Case, DateTimeField, Model, OuterRef, When
 from django.db.models.base import ModelState
 
 from proctoring.accounts.models import PlatformIdentity
@@ -35,7 +36,7 @@ from proctoring.attempts.models import Attempt
 from proctoring.courses.models import Course
 from proctoring.exams.models import Exam
 
-# What the poll's answer reads of each model, by field name; the exam's primary key is the
+# What the poll's answer reads of each model, by attribute name; the exam's primary key is the
 # attempt's ``exam_id`` and the course's ``course_id`` the exam's, so neither is selected again.
 POLLED_FIELDS: dict[type[Model], tuple[str, ...]] = {
     Attempt: (
@@ -60,6 +61,10 @@ POLLED_FIELDS: dict[type[Model], tuple[str, ...]] = {
 }
 _ALIASES: dict[type[Model], str] = {Attempt: "a", Exam: "e", Course: "c"}
 _COURSE_KEY = "course_id"  # the course's field the exam's foreign key points at
+_EXAM_FK = Attempt._meta.get_field("exam")
+_COURSE_FK = Exam._meta.get_field("course")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_SQL = "'epoch'::timestamptz"  # 1970-01-01 00:00:00 UTC
 
 # A model, the attribute names ``from_db`` is given in the model's field order, and for each
 # its column's converters with the expression they are given (None: a key given apart).
@@ -102,14 +107,6 @@ def _allowance_columns(qn: Callable[[str], str]) -> tuple[list[str], list[Any]]:
     return columns, params
 
 
-def _fields(model: type[Model]) -> list[Field[Any, Any]]:
-    return [cast("Field[Any, Any]", model._meta.get_field(name)) for name in POLLED_FIELDS[model]]
-
-
-def _columns(model: type[Model], qn: Callable[[str], str]) -> list[str]:
-    return [f"{_ALIASES[model]}.{qn(field.column)}" for field in _fields(model)]
-
-
 def _select(columns: list[str], qn: Callable[[str], str]) -> str:
     """The statement selecting these columns (the sub-select of the caller's user last)."""
     identity, user = PlatformIdentity._meta, get_user_model()._meta
@@ -127,13 +124,26 @@ def _select(columns: list[str], qn: Callable[[str], str]) -> str:
     )
 
 
-def _reader(model: type[Model], connection: Any, extra: str | None) -> _Reader:
+def _from_epoch(value: Any, expression: Any, connection: Any) -> Any:
+    """A time read as its interval since the epoch (PostgreSQL), as the ORM loads it: aware,
+    in the connection's time zone."""
+    return None if value is None else (_EPOCH + value).astimezone(connection.timezone)
+
+
+def _reader(model: type[Model], connection: Any, extra: str | None) -> tuple[_Reader, list[str]]:
     """How to make the model's instance of its selected columns and of ``extra``, a key known
     from another model's columns: the attribute names in the model's field order, as
-    ``from_db`` takes them, and for each its column's converters (None for ``extra``)."""
-    polled = {field.attname: field for field in _fields(model)}
+    ``from_db`` takes them, and for each its column's converters (None for ``extra``); and
+    the columns to select, in that order.
+
+    On PostgreSQL a time is selected as its interval since the epoch: psycopg loads an
+    interval in C, where Django's loader of a ``timestamptz`` (its time zone) parses the text
+    in Python, and sets itself up again for every statement."""
+    qn, alias = connection.ops.quote_name, _ALIASES[model]
+    polled = set(POLLED_FIELDS[model])
     names: list[str] = []
     converters: list[tuple[list[Callable[..., Any]], Any] | None] = []
+    columns: list[str] = []
     for field in model._meta.concrete_fields:
         if field.attname == extra:
             names.append(field.attname)
@@ -142,9 +152,13 @@ def _reader(model: type[Model], connection: Any, extra: str | None) -> _Reader:
             column = field.get_col(model._meta.db_table)
             found = connection.ops.get_db_converters(column)
             found += field.get_db_converters(connection)  # type: ignore[attr-defined]
+            sql = f"{alias}.{qn(field.column)}"
+            if connection.vendor == "postgresql" and isinstance(field, DateTimeField):
+                sql, found = f"({sql} - {_EPOCH_SQL})", [_from_epoch, *found]
             names.append(field.attname)
             converters.append((found, column))
-    return model, names, converters
+            columns.append(sql)
+    return (model, names, converters), columns
 
 
 @cache
@@ -153,16 +167,15 @@ def _statement(vendor: str, allowances: bool) -> tuple[str, list[Any], list[_Rea
     parameters it starts with, and how to read each model's columns."""
     connection = connections["default"]
     qn = connection.ops.quote_name
-    columns = [column for model in _ALIASES for column in _columns(model, qn)]
+    readers, columns = [], []
+    for model, extra in ((Attempt, None), (Exam, "id"), (Course, _COURSE_KEY)):
+        reader, selected = _reader(model, connection, extra)
+        readers.append(reader)
+        columns += selected
     params: list[Any] = []
     if allowances:
         sub_selects, params = _allowance_columns(qn)
         columns += sub_selects
-    readers = [
-        _reader(Attempt, connection, None),
-        _reader(Exam, connection, "id"),
-        _reader(Course, connection, _COURSE_KEY),
-    ]
     return _select(columns, qn), params, readers
 
 
@@ -236,8 +249,9 @@ def attempt_read_for_identity(
     at = len(attempt_reader[1])
     exam = _instance(exam_reader, row, at, attempt.exam_id, connection)
     at += len(exam_reader[1]) - 1
-    exam.course = _instance(course_reader, row, at, exam.course_id, connection)
-    attempt.exam = exam
+    # The related instances cached as ``select_related`` caches them (their keys are set).
+    _COURSE_FK.set_cached_value(exam, _instance(course_reader, row, at, exam.course_id, connection))
+    _EXAM_FK.set_cached_value(attempt, exam)
     at += len(course_reader[1]) - 1
     if allowances:
         for key in ALLOWANCE_KEYS:  # as attempt_lock(..., with_allowances=True) loads them

@@ -306,7 +306,10 @@ def test_the_poll_reads_only_what_the_answer_needs_and_answers_as_a_full_read(
 
 def test_the_polls_instances_are_those_the_orm_loads_with_the_rest_deferred(world):
     """``loaded_instance`` skips ``Model.__init__``: right only while no model the poll loads
-    has a ``pre_init``/``post_init`` receiver; its instances are those ``.only()`` loads."""
+    has a ``pre_init``/``post_init`` receiver; its instances are those ``.only()`` loads, its
+    times too (read on PostgreSQL as intervals since the epoch)."""
+    import datetime as dt
+
     from django.db.models.signals import post_init, pre_init
 
     from proctoring.attempts.models import Attempt
@@ -318,6 +321,10 @@ def test_the_polls_instances_are_those_the_orm_loads_with_the_rest_deferred(worl
         assert not pre_init.has_listeners(model), model
         assert not post_init.has_listeners(model), model
     attempt_id = _started(world, mint("zed-1", **CLAIMS))
+    Attempt.objects.filter(pk=attempt_id).update(  # times far off, before the epoch too
+        paused_at=dt.datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        archived_at=dt.datetime(1969, 7, 20, 20, 17, 40, 1, tzinfo=dt.UTC),
+    )
     found = attempt_read_for_identity(
         attempt_id=attempt_id, issuer="", subject="", claims_digest=""
     )
@@ -328,9 +335,9 @@ def test_the_polls_instances_are_those_the_orm_loads_with_the_rest_deferred(worl
     assert polled == orm
     assert (polled._state.adding, polled._state.db) == (False, "default")
     assert polled.get_deferred_fields() == orm.get_deferred_fields()
-    assert {name: getattr(polled, name) for name in fields} == {
-        name: getattr(orm, name) for name in fields
-    }
+    assert {name: repr(getattr(polled, name)) for name in fields} == {
+        name: repr(getattr(orm, name)) for name in fields
+    }  # the same values, times in the same time zone
     exam = Exam.objects.only(*POLLED_FIELDS[Exam]).get(pk=polled.exam_id)
     assert polled.exam == exam
     assert polled.exam.get_deferred_fields() == exam.get_deferred_fields()
