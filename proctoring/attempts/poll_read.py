@@ -66,8 +66,8 @@ _COURSE_FK = Exam._meta.get_field("course")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_SQL = "'epoch'::timestamptz"  # 1970-01-01 00:00:00 UTC
 
-# A model, the attribute names ``from_db`` is given in the model's field order, and for each
-# its column's converters with the expression they are given (None: a key given apart).
+# A model, the attribute names of its instance in the model's field order, and for each its
+# column's converters with the expression they are given (None: a key given apart).
 _Reader = tuple[type[Model], list[str], list[tuple[list[Callable[..., Any]], Any] | None]]
 
 
@@ -132,9 +132,9 @@ def _from_epoch(value: Any, expression: Any, connection: Any) -> Any:
 
 def _reader(model: type[Model], connection: Any, extra: str | None) -> tuple[_Reader, list[str]]:
     """How to make the model's instance of its selected columns and of ``extra``, a key known
-    from another model's columns: the attribute names in the model's field order, as
-    ``from_db`` takes them, and for each its column's converters (None for ``extra``); and
-    the columns to select, in that order.
+    from another model's columns: the attribute names in the model's field order, and for
+    each its column's converters (None for ``extra``); and the columns to select, in that
+    order.
 
     On PostgreSQL a time is selected as its interval since the epoch: psycopg loads an
     interval in C, where Django's loader of a ``timestamptz`` (its time zone) parses the text
