@@ -55,9 +55,13 @@ def committed():
 
 @pytest.fixture(autouse=True)
 def _fresh_auth_cache():
-    """What authentication learned stays in its test: ids are reused after each rollback."""
+    """What authentication (and the poll) learned stays in its test: ids are reused after
+    each rollback."""
+    from proctoring.attempts.poll_read import forget_started
     from proctoring.rest.auth_cache import auth_cache
 
     auth_cache.clear()
+    forget_started()
     yield
     auth_cache.clear()
+    forget_started()

@@ -199,3 +199,174 @@ def test_the_poll_read_loads_group_and_profile_values_as_the_lock_does(world):
     assert values == {key: getattr(locked, f"allowance_{key}") for key in ALLOWANCE_KEYS}
     assert values["additional_time_granted"] == "7"
     assert values["due_date_extension"] is not None
+
+
+@pytest.mark.parametrize("allowances", [True, False])
+def test_the_poll_statement_is_short_enough_for_psycopgs_parse_cache(allowances):
+    """psycopg parses a statement's placeholders at every execution unless the statement is
+    at most ``MAX_CACHED_STATEMENT_LENGTH`` bytes with at most ``MAX_CACHED_STATEMENT_PARAMS``
+    parameters (read from psycopg: an upgrade that changes them is noticed here)."""
+    from psycopg import _queries
+
+    from proctoring.attempts.poll_read import statement_sql
+
+    sql, params = statement_sql(allowances=allowances)
+    assert len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert params <= _queries.MAX_CACHED_STATEMENT_PARAMS
+    assert sql.count("%s") == params
+
+
+def test_a_started_attempts_later_polls_read_without_the_allowance_sub_selects(world):
+    """An attempt seen started is polled without the allowance sub-selects (a start is never
+    undone); one not started yet is polled with them until it starts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from proctoring.allowances.models import Allowance
+
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _created(world, token)
+    zed = User.objects.get(username="zed")
+    Allowance.objects.create(exam=world.exam, user=zed, key="time_multiplier", value="2")
+    polls = []
+    for start in (False, False, True, False, False):
+        if start:
+            response = APIClient().post(f"/api/v1/attempts/{attempt_id}/start", **bearer(token))
+            assert response.status_code == 200, response.json()
+            continue
+        with CaptureQueriesContext(connection) as queries:
+            answer = _poll(attempt_id, token).json()
+        assert len(queries) == 1
+        polls.append(("allowances_" in queries[0]["sql"], answer["allowed_time_seconds"]))
+    doubled = world.exam.time_limit_mins * 120
+    assert polls == [(True, doubled), (True, doubled), (True, doubled), (False, doubled)]
+
+
+def test_an_attempt_wrongly_taken_for_started_still_gets_its_allowances(world):
+    """Were an attempt taken for started when it is not (it cannot be: a start is never
+    undone), its poll would read its allowances apart, never answer without them."""
+    from proctoring.allowances.models import Allowance
+    from proctoring.attempts import poll_read
+
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _created(world, token)
+    zed = User.objects.get(username="zed")
+    Allowance.objects.create(exam=world.exam, user=zed, key="time_multiplier", value="2")
+    poll_read._started.add(attempt_id)
+    answer = _poll(attempt_id, token).json()
+    assert answer["allowed_time_seconds"] == world.exam.time_limit_mins * 120
+
+
+@pytest.mark.parametrize("state", ["created", "started", "paused", "submitted", "archived"])
+def test_the_poll_reads_only_what_the_answer_needs_and_answers_as_a_full_read(
+    world, state, django_assert_num_queries
+):
+    """The poll selects the fields its answer reads and defers the rest: the answer is the
+    one of the fully loaded attempt, in every state, and reads no deferred field (a query)."""
+    from django.utils import timezone
+
+    from proctoring.allowances.models import Allowance
+    from proctoring.attempts.models import Attempt
+    from proctoring.attempts.poll_read import attempt_read_for_identity
+    from proctoring.rest.v1 import attempts as views
+
+    token = mint("zed-1", **CLAIMS)
+    attempt_id = _created(world, token) if state == "created" else _started(world, token)
+    zed = User.objects.get(username="zed")
+    Allowance.objects.create(exam=world.exam, user=zed, key="time_multiplier", value="1.5")
+    moment = timezone.now()
+    changes = {
+        "created": {},
+        "started": {"ready_to_resume": True},
+        "paused": {"paused_at": moment, "paused_seconds": 12},
+        "submitted": {"status": "submitted", "completed_at": moment},
+        "archived": {"status": "submitted", "completed_at": moment, "archived_at": moment},
+    }[state]
+    Attempt.objects.filter(pk=attempt_id).update(**changes)
+    identity = PlatformIdentity.objects.get(subject="zed-1")
+    with django_assert_num_queries(1):
+        found = attempt_read_for_identity(
+            attempt_id=attempt_id,
+            issuer=identity.issuer,
+            subject=identity.subject,
+            claims_digest=identity.claims_digest,
+        )
+        assert found is not None
+        polled, viewer_id = found
+        answer = views.render_attempt(polled)
+    assert viewer_id == zed.pk
+    full = Attempt.objects.select_related("exam__course").get(pk=attempt_id)
+    expected = views.render_attempt(full)
+    moving = {"server_time", "time_remaining_seconds"}
+    assert {k: v for k, v in answer.items() if k not in moving} == {
+        k: v for k, v in expected.items() if k not in moving
+    }
+    assert list(answer) == list(expected)
+
+
+def test_the_polls_instances_are_those_the_orm_loads_with_the_rest_deferred(world):
+    """``loaded_instance`` skips ``Model.__init__``: right only while no model the poll loads
+    has a ``pre_init``/``post_init`` receiver; its instances are those ``.only()`` loads, its
+    times too (read on PostgreSQL as intervals since the epoch)."""
+    import datetime as dt
+
+    from django.db.models.signals import post_init, pre_init
+
+    from proctoring.attempts.models import Attempt
+    from proctoring.attempts.poll_read import POLLED_FIELDS, attempt_read_for_identity
+    from proctoring.courses.models import Course
+    from proctoring.exams.models import Exam
+
+    for model in (Attempt, Exam, Course, User):
+        assert not pre_init.has_listeners(model), model
+        assert not post_init.has_listeners(model), model
+    attempt_id = _started(world, mint("zed-1", **CLAIMS))
+    Attempt.objects.filter(pk=attempt_id).update(  # times far off, before the epoch too
+        paused_at=dt.datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        archived_at=dt.datetime(1969, 7, 20, 20, 17, 40, 1, tzinfo=dt.UTC),
+    )
+    found = attempt_read_for_identity(
+        attempt_id=attempt_id, issuer="", subject="", claims_digest=""
+    )
+    assert found is not None
+    polled = found[0]
+    fields = POLLED_FIELDS[Attempt]
+    orm = Attempt.objects.only(*fields).get(pk=attempt_id)
+    assert polled == orm
+    assert (polled._state.adding, polled._state.db) == (False, "default")
+    assert polled.get_deferred_fields() == orm.get_deferred_fields()
+    assert {name: repr(getattr(polled, name)) for name in fields} == {
+        name: repr(getattr(orm, name)) for name in fields
+    }  # the same values, times in the same time zone
+    exam = Exam.objects.only(*POLLED_FIELDS[Exam]).get(pk=polled.exam_id)
+    assert polled.exam == exam
+    assert polled.exam.get_deferred_fields() == exam.get_deferred_fields()
+    assert polled.exam.course.provider == world.exam.course.provider
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris"])
+def test_the_answers_times_are_drfs(zone, settings):
+    """``_when`` writes a time as DRF's ``DateTimeField`` does: in the current time zone, ``Z``
+    for UTC, and through DRF itself for another format or a naive time."""
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from proctoring.rest.v1.attempts import _WHEN, _when
+
+    values = [
+        dt.datetime(2026, 3, 29, 0, 59, 59, 123456, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 7, 1, 12, 0, tzinfo=zoneinfo.ZoneInfo("America/New_York")),
+        dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+        dt.datetime(2026, 7, 1, 12, 0),
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        for value in values:
+            assert _when(value, timezone.get_current_timezone()) == _WHEN.to_representation(value)
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DATETIME_FORMAT": "%Y-%m-%d %H:%M"}
+        for value in values:
+            assert _when(value, timezone.get_current_timezone()) == _WHEN.to_representation(value)
+        assert "T" not in _when(values[1], timezone.get_current_timezone())  # the format
+    assert _when(None, dt.UTC) is None

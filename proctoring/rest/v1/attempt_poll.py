@@ -16,6 +16,7 @@ the same body and headers as the DRF view's.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from rest_framework.renderers import JSONRenderer
 
 from proctoring.accounts.claims import InvalidClaims, platform_claims_parse
 from proctoring.accounts.services import KEY_PREFIX
-from proctoring.attempts.poll_read import attempt_read_for_identity
+from proctoring.attempts.poll_read import attempt_read_for_identity, loaded_instance
 from proctoring.rest.auth_cache import auth_cache, secret_key
 from proctoring.rest.authentication import platform_token_decode, token_end
 
@@ -34,6 +35,12 @@ JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
 ALLOW = "GET, HEAD, OPTIONS"  # what DRF's view answers in ``Allow``
 
 _renderer = JSONRenderer()
+
+
+@cache
+def _user_model() -> Any:
+    """``get_user_model()``, looked up once (the apps registry's lookup costs at every poll)."""
+    return get_user_model()
 
 
 def _viewer(token: str) -> tuple[str, str, str] | None:
@@ -67,8 +74,8 @@ def attempt_poll_lean(request: HttpRequest, attempt_id: int, render: Any) -> Htt
     ``render`` turns the attempt into the body (the view's ``render_attempt``).
     """
     accept = request.META.get("HTTP_ACCEPT", "")
-    if request.method != "GET" or request.GET or accept not in JSON_ACCEPTS:
-        return None  # HEAD, ?format=..., or a browser asking for the browsable API
+    if request.method != "GET" or request.META.get("QUERY_STRING") or accept not in JSON_ACCEPTS:
+        return None  # HEAD, ?format=... (any query string), or a browser asking for HTML
     token = _bearer_token(request)
     viewer = _viewer(token) if token is not None else None
     if token is None or viewer is None:
@@ -86,7 +93,7 @@ def attempt_poll_lean(request: HttpRequest, attempt_id: int, render: Any) -> Htt
     if attempt is None or viewer_id != attempt.user_id:
         return None  # staff reading a learner's attempt, or a refusal: the DRF view decides
     # The request log names the caller; only its id is known, and only its id is read.
-    request.user = get_user_model()(pk=attempt.user_id, is_active=True)
+    request.user = loaded_instance(_user_model(), {"id": attempt.user_id, "is_active": True})
     response = HttpResponse(_renderer.render(render(attempt)), content_type="application/json")
     response["Vary"] = "Accept"
     response["Allow"] = ALLOW
