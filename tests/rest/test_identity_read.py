@@ -21,7 +21,12 @@ User = get_user_model()
 
 
 def _fields(instance):
-    return {field.attname: getattr(instance, field.attname) for field in instance._meta.fields}
+    """Each column's value and its type (a boolean read as ``1`` would compare equal)."""
+    return {
+        field.attname: (type(value), value)
+        for field in instance._meta.fields
+        for value in [getattr(instance, field.attname)]
+    }
 
 
 def _known(token):
