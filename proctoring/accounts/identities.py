@@ -21,6 +21,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import IntegrityError, transaction
 
 from proctoring.accounts.claims import USERNAME_MAX_LENGTH, InvalidClaims, PlatformClaims
+from proctoring.accounts.identity_read import identity_read
 from proctoring.accounts.models import PlatformIdentity
 from proctoring.courses.services import course_role_grant, course_role_revoke
 
@@ -47,11 +48,7 @@ def _username_is_free(username: str) -> bool:
 
 
 def _identity_find(claims: PlatformClaims) -> PlatformIdentity | None:
-    return (
-        PlatformIdentity.objects.select_related("user")
-        .filter(issuer=claims.issuer, subject=claims.subject)
-        .first()
-    )
+    return identity_read(issuer=claims.issuer, subject=claims.subject)
 
 
 def _identity_create(claims: PlatformClaims) -> PlatformIdentity:

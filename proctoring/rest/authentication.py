@@ -110,12 +110,40 @@ def _fail(message: str, code: str = "invalid_token") -> exceptions.Authenticatio
     return exceptions.AuthenticationFailed(message, code=code)
 
 
+def _claims(token: str, key: Any, algorithm: str) -> dict[str, Any]:
+    """PyJWT's check of the token's signature (by ``algorithm`` only), issuer, audience and
+    times; its errors are PyJWT's."""
+    issuer = settings.PROCTORING_JWT_ISSUER
+    audience = settings.PROCTORING_JWT_AUDIENCE
+    required = ["exp", "sub"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=[algorithm],
+        audience=audience or None,
+        issuer=issuer or None,
+        leeway=settings.PROCTORING_JWT_LEEWAY_SECONDS,
+        options={"require": required, "verify_aud": bool(audience)},
+    )
+    return claims
+
+
 def platform_token_decode(token: str) -> dict[str, Any]:
-    """The claims of a platform JWT whose signature, issuer, audience and times are valid."""
+    """The claims of a platform JWT whose signature, issuer, audience and times are valid.
+
+    With a shared secret, a valid HS256 token is read once: PyJWT checks that its header
+    names HS256 as it checks the rest. Any other token (refused, or signed with RS256) takes
+    the full path, which reads its header first and says why it is refused.
+    """
     secret = settings.PROCTORING_JWT_SECRET
     jwks_url = settings.PROCTORING_JWT_JWKS_URL
     if not secret and not jwks_url:
         raise _fail("JWT authentication is not configured on this service.", "jwt_not_configured")
+    if secret:
+        try:
+            return _claims(token, secret, HS256)
+        except jwt.PyJWTError:
+            pass  # the reason is found below, as for every refused token
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -131,26 +159,14 @@ def platform_token_decode(token: str) -> dict[str, Any]:
         key = _jwks.key(jwks_url, key_id)
     else:
         raise _fail(f"Tokens signed with {algorithm!r} are not accepted.", "unsupported_algorithm")
-    issuer = settings.PROCTORING_JWT_ISSUER
-    audience = settings.PROCTORING_JWT_AUDIENCE
-    required = ["exp", "sub"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=[algorithm],
-            audience=audience or None,
-            issuer=issuer or None,
-            leeway=settings.PROCTORING_JWT_LEEWAY_SECONDS,
-            options={"require": required, "verify_aud": bool(audience)},
-        )
+        return _claims(token, key, algorithm)
     except jwt.ExpiredSignatureError as exc:
         raise _fail("The token has expired.", "token_expired") from exc
     except jwt.ImmatureSignatureError as exc:
         raise _fail("The token is not valid yet.", "token_not_yet_valid") from exc
     except jwt.PyJWTError as exc:
         raise _fail(f"The token is not valid: {exc}") from exc
-    return claims
 
 
 def token_end(claims: dict[str, Any]) -> float:

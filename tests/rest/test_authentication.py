@@ -375,3 +375,41 @@ def test_the_browsable_api_renders_for_a_session(world):
 
 def test_the_browsable_api_has_a_login_page(db):
     assert APIClient().get("/api/auth/login/").status_code == 200
+
+
+def test_a_valid_hs256_token_is_read_once(db, monkeypatch):
+    """A valid HS256 token goes to PyJWT's decoder at once: its header is not read by a
+    pass of its own (``jwt.get_unverified_header``), which only refused tokens take."""
+    import proctoring.rest.authentication as authentication
+
+    def refused(token):
+        raise AssertionError("a valid HS256 token's header was read apart")
+
+    monkeypatch.setattr(authentication.jwt, "get_unverified_header", refused)
+    assert _get(ACTIVE, **bearer(mint("x-1", preferred_username="once"))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("token", "code", "detail"),
+    [
+        ("garbage", "invalid_token", "The token is not a JWT: "),
+        (mint("x-1").split(".")[0] + ".!!!!.abc", "invalid_token", "The token is not a JWT: "),
+        (mint("x-1", exp=int(time.time()) - 600), "token_expired", "The token has expired."),
+        (
+            mint("x-1", key="another-secret-that-is-32-bytes-long!"),
+            "invalid_token",
+            "The token is not valid: ",
+        ),
+        (mint("x-1", aud="someone-else"), "invalid_token", "The token is not valid: "),
+        (
+            mint("x-1", key=JWT_SECRET * 2, algorithm="HS512"),
+            "unsupported_algorithm",
+            "Tokens signed with 'HS512'",
+        ),
+    ],
+)
+def test_a_refused_token_says_why_after_the_one_pass_try(db, token, code, detail):
+    response = _get(ACTIVE, **bearer(token))
+    assert response.status_code == 401
+    assert response.json()["code"] == code
+    assert response.json()["detail"].startswith(detail), response.json()

@@ -82,3 +82,19 @@ def test_printable_unicode_claims_are_kept_as_they_are():
     assert response.status_code == 200
     user = get_user_model().objects.get()
     assert (user.username, user.first_name, user.email) == ("zoë", "Zoë Ünal 山田", "zoë@例え.jp")
+
+
+def test_the_refused_characters_are_exactly_the_control_and_surrogate_categories():
+    """``has_control_characters`` searches a regex of code point ranges: it holds exactly the
+    characters whose Unicode category is refused, as ``unicodedata`` says."""
+    import unicodedata
+
+    from proctoring.accounts.claims import _REFUSED_CATEGORIES, has_control_characters
+
+    for point in range(0x110000):
+        char = chr(point)
+        refused = unicodedata.category(char) in _REFUSED_CATEGORIES
+        assert has_control_characters(char) is refused, hex(point)
+        assert has_control_characters(f"ab{char}cd") is refused, hex(point)
+    assert not has_control_characters("")
+    assert not has_control_characters("Zoë Ünicode 名前 \u2028")

@@ -158,3 +158,29 @@ def test_an_unknown_attempt_is_a_404_and_a_bad_verdict_a_400(world):
     response = _post(f"/api/v1/attempts/{attempt_id}/review", token, {"status": "bogus"})
     assert response.status_code == 400
     assert Attempt.objects.get(pk=attempt_id).status == "submitted"
+
+
+@pytest.mark.parametrize("action", ["start", "submit"])
+def test_a_write_with_a_token_new_to_the_process_adds_one_read_of_its_identity(world, action):
+    """Each learner writes once in an exam: its token is new to the process. Its identity is
+    read in one statement of its own (accounts/identity_read.py), then the write as above:
+    4 statements on PostgreSQL, 5 on SQLite."""
+    from proctoring.accounts.identity_read import identity_statement
+    from proctoring.rest.auth_cache import auth_cache
+
+    token = mint("zed-1", preferred_username="zed", course_roles={COURSE_ID: "learner"})
+    _known(token)
+    user_id = get_user_model().objects.get(username="zed").pk
+    attempt = attempt_create(exam_id=world.exam.pk, user_id=user_id)
+    if action == "submit":
+        attempt_update_status(exam_id=world.exam.pk, user_id=user_id, to_status="started")
+    auth_cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = _post(f"/api/v1/attempts/{attempt.pk}/{action}", token)
+    assert response.status_code == 200, response.json()
+    statements = _statements(queries)
+    assert len(statements) == 3 + history_and_events(), statements
+    assert len(statements) <= 4 or connection.vendor == "sqlite"
+    sql, _readers = identity_statement("default", connection.vendor)
+    assert statements[0].startswith(sql.split(" WHERE ", 1)[0]), statements[0]
+    assert [s.split(" ", 1)[0] for s in statements] == ["SELECT", "SELECT", *change_kinds()]
