@@ -169,18 +169,15 @@ def create_exam_attempt(exam_id: int, user_id: int, taking_as_proctored: bool = 
 
 def get_exam_attempt(exam_id: int, user_id: int) -> dict[str, Any] | None:
     """The learner's current attempt on the exam as a dict, or None."""
-    attempt = attempt_selectors.attempt_get_current(exam_id=exam_id, user_id=user_id)
-    return attempt_selectors.attempt_to_dict(attempt) if attempt else None
+    return attempt_selectors.attempt_dict_current(exam_id=exam_id, user_id=user_id)
 
 
 def get_exam_attempt_by_id(attempt_id: int) -> dict[str, Any] | None:
-    attempt = attempt_selectors.attempt_get_by_id(attempt_id=attempt_id)
-    return attempt_selectors.attempt_to_dict(attempt) if attempt else None
+    return attempt_selectors.attempt_dict_by_id(attempt_id=attempt_id)
 
 
 def get_exam_attempt_by_code(attempt_code: str) -> dict[str, Any] | None:
-    attempt = attempt_selectors.attempt_get_by_code(attempt_code=attempt_code)
-    return attempt_selectors.attempt_to_dict(attempt) if attempt else None
+    return attempt_selectors.attempt_dict_by_code(attempt_code=attempt_code)
 
 
 def update_attempt_status(

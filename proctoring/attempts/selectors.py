@@ -7,10 +7,11 @@ from typing import Any
 from django.db.models import Q, QuerySet, Subquery
 
 from proctoring.accounts.models import PlatformIdentity
+from proctoring.attempts.dict_read import attempt_dict_read
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.core.ids import as_id
-from proctoring.exams.selectors import exam_to_dict
+from proctoring.exams.selectors import EXAM_FIELDS, exam_to_dict
 
 ATTEMPT_FIELDS = (
     "id",
@@ -34,6 +35,33 @@ def attempt_to_dict(attempt: Attempt) -> dict[str, Any]:
     data = {field: getattr(attempt, field) for field in ATTEMPT_FIELDS}
     data["proctored_exam"] = exam_to_dict(attempt.exam)
     return data
+
+
+def _dict_read(lookup: str, *values: Any) -> dict[str, Any] | None:
+    """``attempt_to_dict`` of the attempt ``lookup`` finds, read without model instances
+    (dict_read.py): the same dict, in one statement compiled once."""
+    return attempt_dict_read(
+        lookup=lookup, values=values, attempt_names=ATTEMPT_FIELDS, exam_names=EXAM_FIELDS
+    )
+
+
+def attempt_dict_current(*, exam_id: Any, user_id: Any) -> dict[str, Any] | None:
+    """``attempt_to_dict`` of the learner's current attempt on the exam, or None."""
+    exam_pk, user_pk = as_id(exam_id), as_id(user_id)
+    if exam_pk is None or user_pk is None:
+        return None
+    return _dict_read("current", exam_pk, user_pk)
+
+
+def attempt_dict_by_id(*, attempt_id: Any) -> dict[str, Any] | None:
+    """``attempt_to_dict`` of the attempt with this id, or None."""
+    pk = as_id(attempt_id)
+    return _dict_read("id", pk) if pk is not None else None
+
+
+def attempt_dict_by_code(*, attempt_code: Any) -> dict[str, Any] | None:
+    """``attempt_to_dict`` of the attempt with this code, or None."""
+    return _dict_read("code", attempt_code) if isinstance(attempt_code, str) else None
 
 
 def _current() -> Any:
