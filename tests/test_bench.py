@@ -108,3 +108,15 @@ def test_each_operation_is_reported_beside_its_floor(report):
 )
 def test_statement_kinds(sql, kind):
     assert statement_kind(sql) == kind
+
+
+def test_statements_are_logged_as_written(transactional_db):
+    """The bench's query log does not render each statement with its values (a cost of the
+    measure, not of the service); Django's own rendering is back afterwards."""
+    from django.db import connection
+
+    out = StringIO()
+    call_command("bench", learners=1, exams=1, sql=True, stdout=out)
+    read = json.loads(out.getvalue())["operations"]["get_exam_attempt"]["sql_of_first_call"]
+    assert len(read) == 1 and "%s" in read[0]
+    assert "last_executed_query" not in vars(connection.ops)

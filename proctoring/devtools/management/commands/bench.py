@@ -147,6 +147,28 @@ def _quiet_proctoring_log(quiet: bool) -> Iterator[None]:
         logger.setLevel(level)
 
 
+@contextmanager
+def _statements_logged_as_written() -> Iterator[None]:
+    """Django's query log keeps each statement as written, not rendered with its parameters.
+
+    The log is how the bench counts statements; rendering them is the debug cursor's work
+    (on PostgreSQL with server-side binding, psycopg's ``mogrify`` of every statement: as
+    long as a short read itself), a cost of the measure that the service, which logs no
+    queries, never pays. The statements' text and count are the same, ``%s`` in place of
+    the values.
+    """
+    ops = connection.ops
+
+    def as_written(cursor: Any, sql: str, params: Any) -> str:
+        return sql
+
+    setattr(ops, "last_executed_query", as_written)  # noqa: B010 (on this instance only)
+    try:
+        yield
+    finally:
+        delattr(ops, "last_executed_query")
+
+
 def write_report(document: dict[str, Any], *, output: str | None, stdout: Any) -> None:
     """Print the JSON document, and write it to ``output`` too when one is given."""
     text = json.dumps(document, indent=2)
@@ -357,6 +379,7 @@ class Command(BaseCommand):
         with (
             override_settings(EMAIL_BACKEND=LOCMEM_EMAIL_BACKEND),
             _quiet_proctoring_log(options["verbosity"] < 2),
+            _statements_logged_as_written(),
         ):
             started = time.perf_counter()
             workload.run()
@@ -385,6 +408,8 @@ class Command(BaseCommand):
                 "as proctored: the transition alone. submit_with_email is a submission and the "
                 "outbox's delivery pass that tells the credit service and sends the email.",
                 "ops_per_second is count / time spent in the calls, one call at a time.",
+                "Statements are counted from Django's query log, which keeps them as written "
+                "(their parameters not rendered into them: a cost of the measure only).",
                 "floor: the operation's usual statements by kind (shape), run as many times "
                 "with the database's own driver on a scratch table, no Django "
                 f"(devtools/bench_floor.py); ratio_to_floor = mean_ms / the floor's, goal "
