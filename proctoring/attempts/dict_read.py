@@ -21,8 +21,9 @@ from django.db.models import Field
 from proctoring.attempts.models import Attempt
 from proctoring.exams.models import Exam
 
-# A lookup's WHERE clause over the attempt table ``a``, by name; the first attempt by id
-# matches, as ``.first()`` on the ORM's query gave.
+# A lookup's WHERE clause over the attempt table ``a``, by name. Each matches one attempt at
+# most (the primary key, the unique code, the constraint ``one_current_attempt``), so the
+# statement needs no ORDER BY (which made PostgreSQL sort the one row).
 LOOKUPS = {
     "current": ("exam_id", "user_id"),  # the learner's current (not archived) attempt
     "id": ("id",),
@@ -53,14 +54,11 @@ def _statement(
     conditions = [f"a.{qn(_fields(Attempt, (name,))[0].column)} = %s" for name in LOOKUPS[lookup]]
     if lookup == "current":
         conditions.append(f"a.{qn('archived_at')} IS NULL")
-    attempt_pk, exam_pk = (
-        qn(_fields(Attempt, ("id",))[0].column),
-        qn(_fields(Exam, ("id",))[0].column),
-    )
+    exam_pk = qn(_fields(Exam, ("id",))[0].column)
     sql = (
         f"SELECT {', '.join(columns)} FROM {qn(Attempt._meta.db_table)} a"
         f" INNER JOIN {qn(Exam._meta.db_table)} e ON e.{exam_pk} = a.{qn('exam_id')}"
-        f" WHERE {' AND '.join(conditions)} ORDER BY a.{attempt_pk} LIMIT 1"
+        f" WHERE {' AND '.join(conditions)} LIMIT 1"
     )
     converters: _Converters = []
     tables = [Attempt._meta.db_table] * len(attempt_fields) + [Exam._meta.db_table] * len(

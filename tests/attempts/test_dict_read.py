@@ -86,4 +86,6 @@ def test_one_statement_written_once(attempts, learner):
         for _ in range(3):
             assert api.get_exam_attempt(exam.pk, learner.pk) is not None
     assert len(captured.captured_queries) == 3
+    # One attempt matches at most (one_current_attempt): no sort of the one row.
+    assert "ORDER BY" not in captured.captured_queries[0]["sql"]
     assert dict_read._statement.cache_info().misses == written
