@@ -20,9 +20,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
-from django.db.models import Exists, Model, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 
 from proctoring.attempts.models import Attempt, AttemptHistory
+from proctoring.core.row_insert import insert_fields, prepared_values
 from proctoring.exams.models import Exam
 
 # Stand-ins for the ids the read matches, found again among its compiled parameters: ids in
@@ -103,19 +104,15 @@ def exam_with_next_number(*, exam_id: int, user_id: int) -> tuple[Exam, bool, in
     return exam, bool(row[annotations["user_exists"]]), row[annotations["highest_number"]]
 
 
-def _columns(model: type[Model]) -> list[Any]:
-    return [field for field in model._meta.concrete_fields if not field.primary_key]
-
-
 @cache
 def _insert_sql(alias: str) -> str:
     """PostgreSQL: the attempt's ``INSERT`` in a ``WITH`` clause, its history row's after it,
     with the attempt's new id; the statement returns the id and nothing else."""
     qn = connections[alias].ops.quote_name
-    attempt_columns = ", ".join(qn(field.column) for field in _columns(Attempt))
-    history_columns = [field.column for field in _columns(AttemptHistory)]
+    attempt_columns = ", ".join(qn(field.column) for field in insert_fields(Attempt))
+    history_columns = [field.column for field in insert_fields(AttemptHistory)]
     values = [f"(SELECT {qn('id')} FROM a)" if c == "attempt_id" else "%s" for c in history_columns]
-    marks = ", ".join("%s" for _ in _columns(Attempt))
+    marks = ", ".join("%s" for _ in insert_fields(Attempt))
     return (
         f"WITH a AS (INSERT INTO {qn(Attempt._meta.db_table)} ({attempt_columns})"
         f" VALUES ({marks}) RETURNING {qn('id')})"
@@ -123,15 +120,6 @@ def _insert_sql(alias: str) -> str:
         f" ({', '.join(qn(column) for column in history_columns)})"
         f" VALUES ({', '.join(values)}) RETURNING {qn('attempt_id')}"
     )
-
-
-def _prepared(row: Model, connection: Any, skip: str = "") -> list[Any]:
-    """The row's values as the ORM's INSERT would write them (``pre_save`` sets the dates)."""
-    return [
-        field.get_db_prep_save(field.pre_save(row, True), connection=connection)
-        for field in _columns(type(row))
-        if field.attname != skip
-    ]
 
 
 def attempt_insert_created(attempt: Attempt, *, actor_id: int | None, cause: str) -> None:
@@ -145,9 +133,9 @@ def attempt_insert_created(attempt: Attempt, *, actor_id: int | None, cause: str
             attempt.save(force_insert=True)
             _history(attempt, actor_id=actor_id, cause=cause).save(force_insert=True)
         return
-    params = _prepared(attempt, connection)  # sets its created and modified
+    params = prepared_values(attempt, connection)  # sets its created and modified
     history = _history(attempt, actor_id=actor_id, cause=cause)
-    params += _prepared(history, connection, skip="attempt_id")
+    params += prepared_values(history, connection, skip="attempt_id")
     guard: AbstractContextManager[Any] = (
         transaction.atomic() if connection.in_atomic_block else nullcontext()
     )
