@@ -147,6 +147,30 @@ def attempt_list_for_course(
     return attempts.order_by("-id")
 
 
+# The staff list's row: the attempt's fields, its exam's name and content id, its learner's.
+PAGE_COLUMNS = {
+    **{field: field for field in ATTEMPT_FIELDS},
+    "exam_name": "exam__exam_name",
+    "content_id": "exam__content_id",
+    "username": "user__username",
+    "email": "user__email",
+}
+
+
+def attempt_page_for_course(
+    *, course_id: str, page: int, page_size: int, **filters: Any
+) -> tuple[int, list[dict[str, Any]]]:
+    """The course's attempt count and one page of its staff list (``attempt_list_for_course``,
+    newest first) as dicts of ``PAGE_COLUMNS``, read as values, no model instances: two
+    statements, whatever the page size and the course size."""
+    attempts = attempt_list_for_course(course_id=course_id, **filters)
+    count = attempts.count()
+    start = (page - 1) * page_size
+    names = list(PAGE_COLUMNS)
+    rows = attempts.values_list(*PAGE_COLUMNS.values())[start : start + page_size]
+    return count, [dict(zip(names, row, strict=True)) for row in rows]
+
+
 def attempt_get_active_for_user(*, user_id: int) -> Attempt | None:
     """The learner's running attempt (started, clock going), the latest started first."""
     attempt: Attempt | None = (
