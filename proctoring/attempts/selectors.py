@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet, Subquery
 from proctoring.accounts.models import PlatformIdentity
 from proctoring.attempts.dict_read import attempt_dict_read
 from proctoring.attempts.models import Attempt
+from proctoring.attempts.page_read import page_read
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.core.ids import as_id
 from proctoring.exams.selectors import EXAM_FIELDS, exam_to_dict
@@ -158,16 +159,44 @@ PAGE_COLUMNS = {
 
 
 def attempt_page_for_course(
-    *, course_id: str, page: int, page_size: int, **filters: Any
+    *,
+    course_id: str,
+    page: int,
+    page_size: int,
+    exam_id: int | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    include_archived: bool = False,
 ) -> tuple[int, list[dict[str, Any]]]:
     """The course's attempt count and one page of its staff list (``attempt_list_for_course``,
     newest first) as dicts of ``PAGE_COLUMNS``, read as values, no model instances: two
-    statements, whatever the page size and the course size."""
-    attempts = attempt_list_for_course(course_id=course_id, **filters)
-    count = attempts.count()
+    statements whatever the page size and the course size (one past the last page), compiled
+    once per set of filters (page_read.py)."""
     start = (page - 1) * page_size
     names = list(PAGE_COLUMNS)
-    rows = attempts.values_list(*PAGE_COLUMNS.values())[start : start + page_size]
+    if search:
+        attempts = attempt_list_for_course(
+            course_id=course_id,
+            exam_id=exam_id,
+            status=status,
+            search=search,
+            include_archived=include_archived,
+        )
+        count = attempts.count()
+        found = list(attempts.values_list(*PAGE_COLUMNS.values())[start : start + page_size])
+        return count, [dict(zip(names, row, strict=True)) for row in found]
+
+    def build(values: Any) -> QuerySet[Any]:
+        return attempt_list_for_course(
+            course_id=values["course_id"],
+            exam_id=values["exam_id"] if exam_id is not None else None,
+            status=values["status"] if status else None,
+            include_archived=include_archived,
+        ).values_list(*PAGE_COLUMNS.values())
+
+    values = {"course_id": course_id, "exam_id": exam_id, "status": status}
+    key = ("attempt_page", exam_id is not None, bool(status), include_archived)
+    count, rows = page_read(key=key, build=build, values=values, start=start, size=page_size)
     return count, [dict(zip(names, row, strict=True)) for row in rows]
 
 

@@ -64,3 +64,21 @@ def test_two_statements_whatever_the_page(course, attempts):
 def test_bad_pages_are_refused(course, arguments):
     with pytest.raises(ValueError):
         api.get_course_attempt_page(course.course_id, **arguments)
+
+
+def test_the_compiled_page_is_the_orms(course, attempts):
+    """A search is built by the ORM at each call; a page without one runs SQL compiled once
+    per set of filters: the same rows, and nothing compiled again at the next page."""
+    from proctoring.attempts import page_read
+
+    for page in (1, 2):
+        by_orm = api.get_course_attempt_page(
+            course.course_id, search="page-learner", page=page, page_size=4
+        )
+        compiled = api.get_course_attempt_page(course.course_id, page=page, page_size=4)
+        assert compiled == by_orm
+    shapes = dict(page_read._pages)
+    api.get_course_attempt_page(course.course_id, page=2, page_size=3)
+    assert page_read._pages == shapes
+    past = api.get_course_attempt_page(course.course_id, page=9, page_size=4)
+    assert past == {"count": 6, "results": []}
