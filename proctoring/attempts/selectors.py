@@ -192,11 +192,18 @@ def attempt_page_for_course(
             exam_id=values["exam_id"] if exam_id is not None else None,
             status=values["status"] if status else None,
             include_archived=include_archived,
-        ).values_list(*PAGE_COLUMNS.values())
+        )
 
     values = {"course_id": course_id, "exam_id": exam_id, "status": status}
     key = ("attempt_page", exam_id is not None, bool(status), include_archived)
-    count, rows = page_read(key=key, build=build, values=values, start=start, size=page_size)
+    count, rows = page_read(
+        key=key,
+        build=build,
+        columns=tuple(PAGE_COLUMNS.values()),
+        values=values,
+        start=start,
+        size=page_size,
+    )
     return count, [dict(zip(names, row, strict=True)) for row in rows]
 
 

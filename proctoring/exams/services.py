@@ -13,7 +13,6 @@ from proctoring.core.clock import now
 from proctoring.core.events import EXAM_CHANGED, DomainEvent, events_record
 from proctoring.core.row_insert import row_insert
 from proctoring.courses.models import Course
-from proctoring.courses.services import course_get_or_create
 from proctoring.exams.models import Exam
 from proctoring.exceptions import (
     InvalidExamData,
@@ -101,8 +100,12 @@ def _course_ensure(course_id: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_course_known_sql(connection.alias), [course_id])
         known = cursor.fetchone() is not None
-    if not known:
-        course_get_or_create(course_id=course_id)
+    if not known:  # created on first sight; a course created meanwhile is taken
+        try:
+            with transaction.atomic():
+                Course.objects.create(course_id=course_id)
+        except IntegrityError:
+            pass
 
 
 def exam_create(

@@ -39,3 +39,11 @@ def test_a_known_course_is_read_once_and_the_inserts_written_once():
     kinds = [sql.split(" ")[0] for sql in _data(queries)]
     assert kinds == ["SELECT", "INSERT", "INSERT"], _data(queries)
     assert row_insert._insert_sql.cache_info().misses == written
+
+
+def test_a_new_course_is_read_once_then_created():
+    with CaptureQueriesContext(connection) as queries:
+        api.create_exam("course-v1:Org+New+Run", "block-a", "A", 30)
+    kinds = [sql.split(" ")[0] for sql in _data(queries)]
+    assert kinds == ["SELECT", "INSERT", "INSERT", "INSERT"], _data(queries)
+    assert Course.objects.filter(course_id="course-v1:Org+New+Run").exists()
