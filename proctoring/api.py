@@ -34,6 +34,7 @@ __all__ = [
     "create_exam_attempt",
     "extend_exam_time",
     "get_all_exams_for_course",
+    "get_course_attempt_page",
     "get_course_exam_summary",
     "get_exam_attempt",
     "get_exam_attempt_by_code",
@@ -169,18 +170,53 @@ def create_exam_attempt(exam_id: int, user_id: int, taking_as_proctored: bool = 
 
 def get_exam_attempt(exam_id: int, user_id: int) -> dict[str, Any] | None:
     """The learner's current attempt on the exam as a dict, or None."""
-    attempt = attempt_selectors.attempt_get_current(exam_id=exam_id, user_id=user_id)
-    return attempt_selectors.attempt_to_dict(attempt) if attempt else None
+    return attempt_selectors.attempt_dict_current(exam_id=exam_id, user_id=user_id)
 
 
 def get_exam_attempt_by_id(attempt_id: int) -> dict[str, Any] | None:
-    attempt = attempt_selectors.attempt_get_by_id(attempt_id=attempt_id)
-    return attempt_selectors.attempt_to_dict(attempt) if attempt else None
+    return attempt_selectors.attempt_dict_by_id(attempt_id=attempt_id)
 
 
 def get_exam_attempt_by_code(attempt_code: str) -> dict[str, Any] | None:
-    attempt = attempt_selectors.attempt_get_by_code(attempt_code=attempt_code)
-    return attempt_selectors.attempt_to_dict(attempt) if attempt else None
+    return attempt_selectors.attempt_dict_by_code(attempt_code=attempt_code)
+
+
+PAGE_SIZE_MAX = 200  # as the REST API's staff list
+
+
+def get_course_attempt_page(
+    course_id: str,
+    *,
+    exam_id: int | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    include_archived: bool = False,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """The staff list of the course's attempts, newest first, one page: ``{"count",
+    "results"}``, each result the attempt's fields with ``exam_name``, ``content_id``,
+    ``username`` and ``email``. Filters as the REST API's list (``search``: a case-insensitive
+    prefix of the username or the email). Two SQL statements. Not in the reference."""
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise ValueError("page must be a whole number, 1 or more.")
+    if isinstance(page_size, bool) or not isinstance(page_size, int):
+        raise ValueError("page_size must be a whole number.")
+    if not 1 <= page_size <= PAGE_SIZE_MAX:
+        raise ValueError(f"page_size must be between 1 and {PAGE_SIZE_MAX}.")
+    exam_pk = as_id(exam_id) if exam_id is not None else None
+    if exam_id is not None and exam_pk is None:
+        return {"count": 0, "results": []}  # no exam has that id
+    count, results = attempt_selectors.attempt_page_for_course(
+        course_id=course_id,
+        page=page,
+        page_size=page_size,
+        exam_id=exam_pk,
+        status=status,
+        search=search,
+        include_archived=include_archived,
+    )
+    return {"count": count, "results": results}
 
 
 def update_attempt_status(

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet
 
 from proctoring.allowances.selectors import allowance_value_expression
+from proctoring.attempts.cascade_sql import course_attempts_lock
 from proctoring.attempts.lock_sql import lock_run
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import NOT_STARTED, RUNNING_STATUSES
@@ -50,20 +51,6 @@ def loaded_allowance_values(attempt: Attempt) -> dict[str, str] | None:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _lock_course_attempts(**learner: Any) -> None:
-    """Lock, in id order, every current attempt of the learner in the exam's course.
-
-    A decline may cascade to the learner's other attempts of the course; taking all their
-    locks up front and in one order keeps two cascading declines from deadlocking.
-    """
-    list(
-        Attempt.objects.select_for_update(of=("self",))
-        .filter(archived_at__isnull=True, **learner)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-
-
 def attempt_lock(
     *,
     attempt_id: int | None = None,
@@ -92,17 +79,10 @@ def attempt_lock(
     else:
         values = {"exam_id": exam_id, "user_id": user_id}
     if cascading:
-        # Built only here: a queryset's filters cost a change as much as its UPDATE.
-        if attempt_id is not None:
-            found = Attempt.objects.filter(pk=attempt_id)
-            if current_only:
-                found = found.filter(archived_at__isnull=True)
-        else:
-            found = Attempt.objects.filter(archived_at__isnull=True, **values)
-        _lock_course_attempts(
-            user_id=Subquery(found.values("user_id")[:1]),
-            exam__course_id=Subquery(found.values("exam__course_id")[:1]),
-        )
+        # Lock, in id order, the learner's current attempts of the whole course: a decline's
+        # cascade will change them, and taking their locks up front and in one order keeps
+        # two cascading declines from deadlocking (compiled once: cascade_sql.py).
+        course_attempts_lock(values=values, current_only=current_only)
 
     def build(matched: Mapping[str, Any]) -> QuerySet[Attempt]:
         if attempt_id is not None:
@@ -165,11 +145,6 @@ def attempts_lock_running_of_exam(*, exam_id: int) -> list[Attempt]:
         )
         .order_by("id")
     )
-
-
-def attempts_lock_for_decline(*, user_id: int, exam_ids: Any) -> list[Attempt]:
-    """The learner's attempts (archived ones too) on these exams, locked."""
-    return list(_locked().filter(user_id=user_id, exam_id__in=exam_ids).order_by("id"))
 
 
 def attempts_lock_overdue(*, cutoff: datetime, limit: int) -> list[Attempt]:

@@ -7,10 +7,12 @@ from typing import Any
 from django.db.models import Q, QuerySet, Subquery
 
 from proctoring.accounts.models import PlatformIdentity
+from proctoring.attempts.dict_read import attempt_dict_read
 from proctoring.attempts.models import Attempt
+from proctoring.attempts.page_read import page_read
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.core.ids import as_id
-from proctoring.exams.selectors import exam_to_dict
+from proctoring.exams.selectors import EXAM_FIELDS, exam_to_dict
 
 ATTEMPT_FIELDS = (
     "id",
@@ -34,6 +36,33 @@ def attempt_to_dict(attempt: Attempt) -> dict[str, Any]:
     data = {field: getattr(attempt, field) for field in ATTEMPT_FIELDS}
     data["proctored_exam"] = exam_to_dict(attempt.exam)
     return data
+
+
+def _dict_read(lookup: str, *values: Any) -> dict[str, Any] | None:
+    """``attempt_to_dict`` of the attempt ``lookup`` finds, read without model instances
+    (dict_read.py): the same dict, in one statement compiled once."""
+    return attempt_dict_read(
+        lookup=lookup, values=values, attempt_names=ATTEMPT_FIELDS, exam_names=EXAM_FIELDS
+    )
+
+
+def attempt_dict_current(*, exam_id: Any, user_id: Any) -> dict[str, Any] | None:
+    """``attempt_to_dict`` of the learner's current attempt on the exam, or None."""
+    exam_pk, user_pk = as_id(exam_id), as_id(user_id)
+    if exam_pk is None or user_pk is None:
+        return None
+    return _dict_read("current", exam_pk, user_pk)
+
+
+def attempt_dict_by_id(*, attempt_id: Any) -> dict[str, Any] | None:
+    """``attempt_to_dict`` of the attempt with this id, or None."""
+    pk = as_id(attempt_id)
+    return _dict_read("id", pk) if pk is not None else None
+
+
+def attempt_dict_by_code(*, attempt_code: Any) -> dict[str, Any] | None:
+    """``attempt_to_dict`` of the attempt with this code, or None."""
+    return _dict_read("code", attempt_code) if isinstance(attempt_code, str) else None
 
 
 def _current() -> Any:
@@ -117,6 +146,65 @@ def attempt_list_for_course(
     if search:
         attempts = attempts.filter(user_search_filter(search, relation="user__"))
     return attempts.order_by("-id")
+
+
+# The staff list's row: the attempt's fields, its exam's name and content id, its learner's.
+PAGE_COLUMNS = {
+    **{field: field for field in ATTEMPT_FIELDS},
+    "exam_name": "exam__exam_name",
+    "content_id": "exam__content_id",
+    "username": "user__username",
+    "email": "user__email",
+}
+
+
+def attempt_page_for_course(
+    *,
+    course_id: str,
+    page: int,
+    page_size: int,
+    exam_id: int | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    include_archived: bool = False,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The course's attempt count and one page of its staff list (``attempt_list_for_course``,
+    newest first) as dicts of ``PAGE_COLUMNS``, read as values, no model instances: two
+    statements whatever the page size and the course size (one past the last page), compiled
+    once per set of filters (page_read.py)."""
+    start = (page - 1) * page_size
+    names = list(PAGE_COLUMNS)
+    if search:
+        attempts = attempt_list_for_course(
+            course_id=course_id,
+            exam_id=exam_id,
+            status=status,
+            search=search,
+            include_archived=include_archived,
+        )
+        count = attempts.count()
+        found = list(attempts.values_list(*PAGE_COLUMNS.values())[start : start + page_size])
+        return count, [dict(zip(names, row, strict=True)) for row in found]
+
+    def build(values: Any) -> QuerySet[Any]:
+        return attempt_list_for_course(
+            course_id=values["course_id"],
+            exam_id=values["exam_id"] if exam_id is not None else None,
+            status=values["status"] if status else None,
+            include_archived=include_archived,
+        )
+
+    values = {"course_id": course_id, "exam_id": exam_id, "status": status}
+    key = ("attempt_page", exam_id is not None, bool(status), include_archived)
+    count, rows = page_read(
+        key=key,
+        build=build,
+        columns=tuple(PAGE_COLUMNS.values()),
+        values=values,
+        start=start,
+        size=page_size,
+    )
+    return count, [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def attempt_get_active_for_user(*, user_id: int) -> Attempt | None:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
 
 from proctoring.attempts import statuses
+from proctoring.attempts.create_sql import attempt_insert_created, exam_with_next_number
 from proctoring.attempts.locks import attempt_lock
-from proctoring.attempts.models import Attempt, AttemptHistory
+from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import NOT_STARTED, AttemptStatus
 from proctoring.attempts.transition import Move, attempts_transition
 from proctoring.core.clock import now
@@ -36,22 +35,13 @@ log = logging.getLogger(__name__)
 def _exam_and_next_number(*, exam_id: int, user_id: int) -> tuple[Exam, int]:
     """The exam, and the learner's next attempt number on it, in one statement (the user's
     existence too): ``ProctoredExamNotFoundException``, then ``UserNotFoundException``."""
-    highest = Attempt.objects.filter(exam_id=OuterRef("pk"), user_id=user_id).order_by(
-        "-attempt_number"
-    )
-    exam = (
-        Exam.objects.filter(pk=exam_id)
-        .annotate(
-            user_exists=Exists(get_user_model().objects.filter(pk=user_id)),
-            highest_number=Subquery(highest.values("attempt_number")[:1]),
-        )
-        .first()
-    )
-    if exam is None:
+    found = exam_with_next_number(exam_id=exam_id, user_id=user_id)
+    if found is None:
         raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id}.")
-    if not exam.user_exists:
+    exam, user_exists, highest_number = found
+    if not user_exists:
         raise UserNotFoundException(f"There is no user with id {user_id!r}.")
-    return exam, (exam.highest_number or 0) + 1
+    return exam, (highest_number or 0) + 1
 
 
 def attempt_create(
@@ -64,8 +54,8 @@ def attempt_create(
 ) -> Attempt:
     """Create the learner's attempt on the exam; one current attempt per (exam, user).
 
-    Three statements: the exam with the user's existence and its next attempt number, the
-    attempt, its history row."""
+    The exam with the user's existence and its next attempt number, then the attempt with its
+    history row: two statements on PostgreSQL (create_sql.py), three elsewhere."""
     exam_pk, user_pk = as_id(exam_id), as_id(user_id)
     if exam_pk is None:
         raise ProctoredExamNotFoundException(f"There is no exam with id {exam_id!r}.")
@@ -73,24 +63,16 @@ def attempt_create(
         exam_get(exam_id=exam_pk)  # an unknown exam is told first
         raise UserNotFoundException(f"There is no user with id {user_id!r}.")
     exam, number = _exam_and_next_number(exam_id=exam_pk, user_id=user_pk)
+    attempt = Attempt(
+        exam=exam,
+        user_id=user_pk,
+        attempt_number=number,
+        status=AttemptStatus.CREATED,
+        taking_as_proctored=bool(taking_as_proctored),
+        is_sample_attempt=exam.is_practice_exam,
+    )
     try:
-        with transaction.atomic():
-            attempt = Attempt.objects.create(
-                exam=exam,
-                user_id=user_pk,
-                attempt_number=number,
-                status=AttemptStatus.CREATED,
-                taking_as_proctored=bool(taking_as_proctored),
-                is_sample_attempt=exam.is_practice_exam,
-            )
-            AttemptHistory.objects.create(
-                attempt=attempt,
-                from_status="",
-                to_status=AttemptStatus.CREATED,
-                changed_at=attempt.created,
-                actor_id=actor_id,
-                cause=cause,
-            )
+        attempt_insert_created(attempt, actor_id=actor_id, cause=cause)
     except IntegrityError as exc:
         # The database's unique constraints decide between racing creations.
         raise StudentExamAttemptAlreadyExistsException(

@@ -28,6 +28,11 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from proctoring.attempts import statuses
+from proctoring.attempts.cascade_sql import (
+    attempts_insert_new,
+    cascade_attempts_lock,
+    cascade_exams,
+)
 from proctoring.attempts.deadline_wakeup import deadlines_changed
 from proctoring.attempts.events import (
     attempt_event,
@@ -35,7 +40,6 @@ from proctoring.attempts.events import (
     review_event_types,
     review_events,
 )
-from proctoring.attempts.locks import attempts_lock_for_decline
 from proctoring.attempts.models import Attempt, AttemptHistory, new_attempt_code
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.timer import attempt_allowances_loaded, attempt_clock_at_start
@@ -271,21 +275,15 @@ def _cascade_decline(attempt: Attempt, move: Move, writes: _Writes) -> None:
     declined at once, each with the history the reference's one-by-one calls would leave, in
     a fixed number of statements whatever the number of exams.
     """
-    exam = attempt.exam
-    others = set(
-        Exam.objects.filter(
-            course_id=exam.course_id, is_active=True, is_proctored=True, is_practice_exam=False
-        )
-        .exclude(content_id=exam.content_id)
-        .values_list("id", flat=True)
-    )
+    others = cascade_exams(exam=attempt.exam)  # its reads compiled once (cascade_sql.py)
     if not others:
         return
-    rows = attempts_lock_for_decline(user_id=attempt.user_id, exam_ids=others)
+    rows = cascade_attempts_lock(attempt=attempt, exams=others)
     current = {row.exam_id: row for row in rows if row.archived_at is None}
-    missing = sorted(others - set(current))
+    missing = sorted(set(others) - set(current))
     if missing:
-        current.update(_create_declinable(attempt, missing, rows, move, writes))
+        exams = {exam_id: others[exam_id] for exam_id in missing}
+        current.update(_create_declinable(attempt, exams, rows, move, writes))
     to_decline = sorted(
         (row for row in current.values() if not statuses.is_completed_status(row.status)),
         key=lambda row: row.pk,
@@ -295,15 +293,16 @@ def _cascade_decline(attempt: Attempt, move: Move, writes: _Writes) -> None:
 
 
 def _create_declinable(
-    attempt: Attempt, exam_ids: list[int], rows: list[Attempt], move: Move, writes: _Writes
+    attempt: Attempt, exams: dict[int, Exam], rows: list[Attempt], move: Move, writes: _Writes
 ) -> dict[int, Attempt]:
     """Create the learner's missing attempts on these exams, locked; an attempt created
     meanwhile by someone else is taken (and declined) instead."""
     highest: dict[int, int] = {}
     for row in rows:
         highest[row.exam_id] = max(highest.get(row.exam_id, 0), row.attempt_number)
+    exam_ids = sorted(exams)
     codes = {exam_id: new_attempt_code() for exam_id in exam_ids}
-    Attempt.objects.bulk_create(
+    attempts_insert_new(
         [
             Attempt(
                 exam_id=exam_id,
@@ -315,12 +314,11 @@ def _create_declinable(
                 attempt_code=codes[exam_id],
             )
             for exam_id in exam_ids
-        ],
-        ignore_conflicts=True,
+        ]
     )
     created = {
         row.exam_id: row
-        for row in attempts_lock_for_decline(user_id=attempt.user_id, exam_ids=exam_ids)
+        for row in cascade_attempts_lock(attempt=attempt, exams=exams)
         if row.archived_at is None
     }
     creation = Move(AttemptStatus.CREATED, actor_id=move.actor_id, cause=CAUSE_CASCADE)

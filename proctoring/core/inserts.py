@@ -66,6 +66,23 @@ def _insert_sql(rows: Sequence[Model], alias: str) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
+def insert_fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
+    """The columns an ``INSERT`` of the model writes, in the ORM's order: every concrete
+    field but an automatic key."""
+    return _fields(model)
+
+
+def prepared_values(row: Model, connection: Any, *, skip: str = "") -> list[Any]:
+    """The row's values as the ORM's ``INSERT`` sends them (``pre_save`` sets the ``auto_now``
+    dates on the row), in ``insert_fields``' order, without the field whose attribute name is
+    ``skip`` (one a statement fills itself, say)."""
+    return [
+        field.get_db_prep_save(field.pre_save(row, True), connection=connection)
+        for field in _fields(type(row))
+        if field.attname != skip
+    ]
+
+
 def _values(fields: Sequence[Field[Any, Any]], rows: Sequence[Model], alias: str) -> list[Any]:
     """Each row's values prepared for the database as the ORM's compiler prepares them, or
     an empty list when one is an expression (the ORM compiles those)."""

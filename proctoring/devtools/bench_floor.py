@@ -1,7 +1,9 @@
 """The floor of ``proctoring bench``: raw database calls in each operation's shape.
 
 An operation's shape is the kinds of the statements its call sent, in order (``BEGIN``, a
-locked ``SELECT``, ``UPDATE``, ``INSERT``..., ``COMMIT``). The floor runs the same shape with
+locked ``SELECT``, ``UPDATE``, ``INSERT``..., ``COMMIT``); a list's reads, which the kinds
+do not tell from a one-row read, are named by the bench (``COUNT``, then a ``PAGE`` of 50
+rows). The floor runs the same shape with
 the database's own driver (psycopg on PostgreSQL, sqlite3 on SQLite), no Django: a primary-key
 ``SELECT`` (``FOR UPDATE`` where the call locked), an ``UPDATE`` or ``DELETE`` of one row, an
 ``INSERT`` of one row, on a scratch table of the bench database, in the same transactions.
@@ -20,6 +22,7 @@ from typing import Any
 from django.db import connection
 
 ROWS = 100  # rows of the scratch table the statements read and change
+PAGE_ROWS = 50  # rows a PAGE reads (a page of the staff list)
 FLOOR_GOAL = 2.0  # an operation within twice its floor (issue 9)
 
 
@@ -73,6 +76,13 @@ class Floor:
             "SAVEPOINT": ("SAVEPOINT floor", lambda i: ()),
             "RELEASE": ("RELEASE SAVEPOINT floor", lambda i: ()),
             "SELECT": (select, lambda i: (i % ROWS + 1,)),
+            # A list's two reads: its count over the table's first rows, and one page of them.
+            "COUNT": (f"SELECT COUNT(*) FROM {self.table} WHERE id <= {mark}", lambda i: (ROWS,)),
+            "PAGE": (
+                f"SELECT id, n, note FROM {self.table} WHERE id <= {mark}"
+                f" ORDER BY id DESC LIMIT {PAGE_ROWS} OFFSET {mark}",
+                lambda i: (ROWS, (i % 2) * PAGE_ROWS),
+            ),
             "LOCK": (select + lock, lambda i: (i % ROWS + 1,)),
             "UPDATE": (
                 f"UPDATE {self.table} SET n = n + 1 WHERE id = {mark}",
@@ -112,7 +122,7 @@ class Floor:
         for kind in shape:
             sql, params = self.statements.get(kind, self.statements["SELECT"])
             cursor = self.raw.execute(sql, params(self.calls))
-            if kind in ("SELECT", "LOCK"):
+            if kind in ("SELECT", "LOCK", "COUNT", "PAGE"):
                 cursor.fetchall()
         return time.perf_counter() - started
 

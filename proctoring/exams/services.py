@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 
 from proctoring.core.clock import now
 from proctoring.core.events import EXAM_CHANGED, DomainEvent, events_record
-from proctoring.courses.services import course_get_or_create
+from proctoring.core.inserts import row_insert
+from proctoring.courses.models import Course
 from proctoring.exams.models import Exam
 from proctoring.exceptions import (
     InvalidExamData,
@@ -84,6 +86,28 @@ def _exam_event(exam: Exam) -> DomainEvent:
     )
 
 
+@cache
+def _course_known_sql(alias: str) -> str:
+    qn = connections[alias].ops.quote_name
+    column = qn(Course._meta.get_field("course_id").column)
+    return f"SELECT 1 FROM {qn(Course._meta.db_table)} WHERE {column} = %s"
+
+
+def _course_ensure(course_id: str) -> None:
+    """The course exists: a read written once (``get_or_create`` built its query at every
+    exam), and the course created on first sight."""
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute(_course_known_sql(connection.alias), [course_id])
+        known = cursor.fetchone() is not None
+    if not known:  # created on first sight; a course created meanwhile is taken
+        try:
+            with transaction.atomic():
+                Course.objects.create(course_id=course_id)
+        except IntegrityError:
+            pass
+
+
 def exam_create(
     *,
     course_id: str,
@@ -104,10 +128,10 @@ def exam_create(
     if is_onboarding:  # an onboarding exam is a proctored practice exam, by definition
         is_proctored = is_practice_exam = True
     _check_due_date(due_date)
-    course_get_or_create(course_id=course_id)
+    _course_ensure(course_id)
     try:
         with transaction.atomic():
-            exam = Exam.objects.create(
+            exam = Exam(
                 course_id=course_id,
                 content_id=content_id,
                 exam_name=exam_name,
@@ -121,6 +145,7 @@ def exam_create(
                 backend=backend,
                 is_onboarding=is_onboarding,
             )
+            row_insert(exam)  # its INSERT compiled once (core/inserts.py)
             events_record([_exam_event(exam)])
     except IntegrityError as exc:
         # The unique constraint, not a prior read, decides: two racing creates cannot both win.

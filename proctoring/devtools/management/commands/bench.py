@@ -13,6 +13,8 @@ measured in ``start``, ``submit``, ``verify``, ``reject`` and ``decline_cascade_
 transitions alone (their events are delivered outside the measure); ``submit_with_email``
 measures a submission of an attempt taken as proctored followed by the outbox's delivery pass
 that tells the credit service and sends its email (to Django's in-memory backend).
+``staff_list_page`` is a page of course staff's list of the main course's attempts
+(``get_course_attempt_page``, 50 rows a page, the pages in turn).
 """
 
 from __future__ import annotations
@@ -57,8 +59,13 @@ OPERATIONS = (
     "reject",
     "decline_cascade_10",
     "get_exam_attempt",
+    "staff_list_page",
     "submit_with_email",
 )
+STAFF_PAGE_SIZE = 50  # the REST API's default page
+# Floors the statements' kinds cannot tell: the staff list's two SELECTs are a count and a
+# page of rows, not one-row reads (bench_floor.py: COUNT and PAGE).
+FLOOR_SHAPES = {"staff_list_page": ("COUNT", "PAGE")}
 CASCADE_EXAMS = 11  # a decline on one of them cascades over the other 10
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 LOCMEM_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -145,6 +152,28 @@ def _quiet_proctoring_log(quiet: bool) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+@contextmanager
+def _statements_logged_as_written() -> Iterator[None]:
+    """Django's query log keeps each statement as written, not rendered with its parameters.
+
+    The log is how the bench counts statements; rendering them is the debug cursor's work
+    (on PostgreSQL with server-side binding, psycopg's ``mogrify`` of every statement: as
+    long as a short read itself), a cost of the measure that the service, which logs no
+    queries, never pays. The statements' text and count are the same, ``%s`` in place of
+    the values.
+    """
+    ops = connection.ops
+
+    def as_written(cursor: Any, sql: str, params: Any) -> str:
+        return sql
+
+    setattr(ops, "last_executed_query", as_written)  # noqa: B010 (on this instance only)
+    try:
+        yield
+    finally:
+        delattr(ops, "last_executed_query")
 
 
 def write_report(document: dict[str, Any], *, output: str | None, stdout: Any) -> None:
@@ -234,6 +263,15 @@ class Workload:
                 stats["reject"].measure(update, exam_id, user_id, "rejected")
         for exam_id, user_id in pairs:
             stats["get_exam_attempt"].measure(api.get_exam_attempt, exam_id, user_id)
+        # Course staff page through the main course's attempts (its count and one page).
+        pages = max(1, -(-len(pairs) // STAFF_PAGE_SIZE))
+        for number in range(len(users)):
+            stats["staff_list_page"].measure(
+                api.get_course_attempt_page,
+                self.course_id("main"),
+                page=number % pages + 1,
+                page_size=STAFF_PAGE_SIZE,
+            )
 
         # The cascade course: each learner declines its first exam, which declines the other
         # ten (their attempts created on the way). The attempt declined is set up unmeasured.
@@ -303,7 +341,10 @@ class Workload:
 def _with_floors(stats: dict[str, OperationStats]) -> dict[str, dict[str, Any]]:
     """Each operation's report, with its floor side by side and the ratio to it."""
     floors = floors_measure(
-        {name: (stats[name].shape(), len(stats[name].seconds)) for name in OPERATIONS}
+        {
+            name: (FLOOR_SHAPES.get(name, stats[name].shape()), len(stats[name].seconds))
+            for name in OPERATIONS
+        }
     )
     reports = {}
     for name in OPERATIONS:
@@ -357,6 +398,7 @@ class Command(BaseCommand):
         with (
             override_settings(EMAIL_BACKEND=LOCMEM_EMAIL_BACKEND),
             _quiet_proctoring_log(options["verbosity"] < 2),
+            _statements_logged_as_written(),
         ):
             started = time.perf_counter()
             workload.run()
@@ -385,6 +427,8 @@ class Command(BaseCommand):
                 "as proctored: the transition alone. submit_with_email is a submission and the "
                 "outbox's delivery pass that tells the credit service and sends the email.",
                 "ops_per_second is count / time spent in the calls, one call at a time.",
+                "Statements are counted from Django's query log, which keeps them as written "
+                "(their parameters not rendered into them: a cost of the measure only).",
                 "floor: the operation's usual statements by kind (shape), run as many times "
                 "with the database's own driver on a scratch table, no Django "
                 f"(devtools/bench_floor.py); ratio_to_floor = mean_ms / the floor's, goal "
