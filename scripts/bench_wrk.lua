@@ -9,9 +9,9 @@
 -- tallied; done() prints one line "WRK_JSON {...}" with them and wrk's own figures. With a
 -- RATE (requests per second in all, over C connections) and a delay() function appended to
 -- this script (wrk looks for it when it loads the script: bench_wrk.py appends it for that run
--- only), each connection waits C / RATE seconds less LATENCY_MS (the answers' usual time,
+-- only), each connection waits C / RATE seconds less LATENCY_MS (the answers' mean time,
 -- measured before) between an answer and its next request: about RATE a second while answers
--- take about LATENCY_MS.
+-- take LATENCY_MS on average.
 
 local threads = {}
 

@@ -19,7 +19,7 @@ as ``bench_http.py``: 2 ``gthread`` workers of 4 threads, ``PROCTORING_JOBS=off`
 * ``verify``, ``reject``: the staff member's ``POST /api/v1/attempts/{id}/review``, each
   attempt once;
 * ``poll_at_rate``: last, the poll at ``--poll-rate`` requests a second (wrk's ``delay()``,
-  each wait shortened by the answers' usual time, measured in a first 2 s run at the rate),
+  each wait shortened by the answers' mean time, measured in a first 2 s run at the rate),
   its p99 against the surge's goal (50 ms at 1,000 a second).
 
 The reads run in ``--rounds`` rounds, each right after its floor; each write runs between two
@@ -533,8 +533,9 @@ def main(argv: list[str] | None = None) -> int:
             items = Path(folder) / "poll_at_rate.tsv"
             items.write_text("\n".join(phases["poll"]) + "\n", encoding="utf-8")
             # wrk paces by waiting between an answer and the next request: a first short run
-            # at the rate measures the answers' usual time, which the measured run's waits leave
-            # out, so that a connection's request and wait last 1 / rate of a second in all.
+            # at the rate measures the answers' mean time, which the measured run's waits leave
+            # out, so that a connection's request and wait last, on average, connections / rate
+            # of a second.
             pace = phase_report(
                 run_wrk(args, server.port, items, once=False, seconds=2, rate=args.poll_rate)
             )
@@ -545,10 +546,10 @@ def main(argv: list[str] | None = None) -> int:
                     items,
                     once=False,
                     rate=args.poll_rate,
-                    latency_ms=pace["latency_ms"]["p50"],
+                    latency_ms=pace["latency_ms"]["mean"],
                 )
             )
-            at_rate["pacing_latency_ms"] = pace["latency_ms"]["p50"]
+            at_rate["pacing_latency_ms"] = pace["latency_ms"]["mean"]
             ratios = run_ratios(order, runs)
             for name in phases:
                 mine = [i for i, n in enumerate(order) if n == name]
