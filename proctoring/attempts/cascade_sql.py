@@ -22,6 +22,7 @@ from django.db.models import Model, QuerySet, Subquery
 from django.db.models.constants import OnConflict
 
 from proctoring.attempts.models import Attempt
+from proctoring.core.compiled import params_filled, row_converted
 from proctoring.core.inserts import insert_fields, prepared_values
 from proctoring.exams.models import Exam
 
@@ -85,23 +86,16 @@ def _run(
             _compiled[key] = compiled
     missing = set(compiled.slots) - set(values)
     assert not missing, f"no value for {missing}"
-    params = list(compiled.params)
-    for name, places in compiled.slots.items():
-        for place in places:
-            params[place] = values[name]
+    params = params_filled(compiled.params, compiled.slots, values)
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
         found = cursor.fetchall()
-    rows = []
-    for values_row in found:
-        row = list(values_row)
-        for pos, convs, expression in compiled.converters:
-            value = row[pos]
-            for converter in convs:
-                value = converter(value, expression, connection)
-            row[pos] = value
-        rows.append(compiled.model.from_db(connection.alias, compiled.names, row))
-    return rows
+    return [
+        compiled.model.from_db(
+            connection.alias, compiled.names, row_converted(row, compiled.converters, connection)
+        )
+        for row in found
+    ]
 
 
 def course_attempts_lock(*, values: Mapping[str, Any], current_only: bool) -> None:

@@ -23,6 +23,7 @@ from django.db import connections, transaction
 from django.db.models import Exists, OuterRef, Subquery
 
 from proctoring.attempts.models import Attempt, AttemptHistory
+from proctoring.core.compiled import params_filled, row_converted
 from proctoring.core.inserts import insert_fields, prepared_values
 from proctoring.exams.models import Exam
 
@@ -84,21 +85,13 @@ def exam_with_next_number(*, exam_id: int, user_id: int) -> tuple[Exam, bool, in
     exam (None: no attempt yet); None when there is no such exam. One statement."""
     connection = connections["default"]
     read = _read(connection.alias, connection.vendor)
-    params = list(read.params)
-    for name, value in (("exam_id", exam_id), ("user_id", user_id)):
-        for place in read.slots[name]:
-            params[place] = value
+    params = params_filled(read.params, read.slots, {"exam_id": exam_id, "user_id": user_id})
     with connection.cursor() as cursor:
         cursor.execute(read.sql, params)
         found = cursor.fetchone()
     if found is None:
         return None
-    row = list(found)
-    for pos, convs, expression in read.converters:
-        value = row[pos]
-        for converter in convs:
-            value = converter(value, expression, connection)
-        row[pos] = value
+    row = row_converted(found, read.converters, connection)
     exam: Exam = Exam.from_db(connection.alias, read.names, row[: len(read.names)])
     annotations = read.annotations
     return exam, bool(row[annotations["user_exists"]]), row[annotations["highest_number"]]

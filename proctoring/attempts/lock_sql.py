@@ -24,6 +24,7 @@ from django.db.transaction import TransactionManagementError
 
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.short_sql import sql_shortened
+from proctoring.core.compiled import params_filled, row_converted
 
 # Stand-ins for the ids a lock matches: values no real id takes, found again among the
 # compiled parameters.
@@ -128,21 +129,13 @@ def lock_run(
         raise TransactionManagementError(
             "select_for_update cannot be used outside of a transaction."
         )
-    params = list(shape.params)
-    for name, places in shape.slots.items():
-        for place in places:
-            params[place] = values[name]
+    params = params_filled(shape.params, shape.slots, values)
     with connection.cursor() as cursor:
         cursor.execute(shape.sql, params)
         found = cursor.fetchone()
     if found is None:
         return None
-    row = list(found)
-    for pos, convs, expression in shape.converters:
-        value = row[pos]
-        for converter in convs:
-            value = converter(value, expression, connection)
-        row[pos] = value
+    row = row_converted(found, shape.converters, connection)
     attempt: Attempt = Attempt.from_db(connection.alias, shape.names, row[: shape.end])
     for populator in shape.populators:
         populator.populate(row, attempt)

@@ -21,6 +21,8 @@ from typing import Any
 from django.db import connections
 from django.db.models import QuerySet
 
+from proctoring.core.compiled import params_filled, row_converted
+
 # Stand-ins for the filters' values, found again among the compiled parameters.
 STAND_INS: dict[str, Any] = {
     "course_id": "\x00stand-in course id",
@@ -70,14 +72,6 @@ def _compile(queryset: QuerySet[Any], columns: tuple[str, ...]) -> _Page:
     )
 
 
-def _filled(params: tuple[Any, ...], slots: dict[str, list[int]], values: Any) -> list[Any]:
-    filled = list(params)
-    for name, places in slots.items():
-        for place in places:
-            filled[place] = values[name]
-    return filled
-
-
 def page_read(
     *,
     key: tuple[Any, ...],
@@ -99,19 +93,12 @@ def page_read(
         with _pages_lock:
             _pages[key] = page
     with connection.cursor() as cursor:
-        cursor.execute(page.count_sql, _filled(page.count_params, page.count_slots, values))
+        cursor.execute(page.count_sql, params_filled(page.count_params, page.count_slots, values))
         (count,) = cursor.fetchone()
         if count <= start:
             return count, []
-        cursor.execute(page.page_sql, [*_filled(page.params, page.slots, values), size, start])
+        cursor.execute(
+            page.page_sql, [*params_filled(page.params, page.slots, values), size, start]
+        )
         found = cursor.fetchall()
-    rows = []
-    for row_values in found:
-        row = list(row_values)
-        for pos, convs, expression in page.converters:
-            value = row[pos]
-            for converter in convs:
-                value = converter(value, expression, connection)
-            row[pos] = value
-        rows.append(tuple(row))
-    return count, rows
+    return count, [tuple(row_converted(row, page.converters, connection)) for row in found]
