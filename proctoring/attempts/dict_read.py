@@ -19,6 +19,7 @@ from django.db import connections
 from django.db.models import Field
 
 from proctoring.attempts.models import Attempt
+from proctoring.core.compiled import row_converted
 from proctoring.exams.models import Exam
 
 # A lookup's WHERE clause over the attempt table ``a``, by name. Each matches one attempt at
@@ -90,12 +91,7 @@ def attempt_dict_read(
         found = cursor.fetchone()
     if found is None:
         return None
-    row = list(found)
-    for place, field_converters, column in converters:
-        value = row[place]
-        for converter in field_converters:
-            value = converter(value, column, connection)
-        row[place] = value
+    row = row_converted(found, converters, connection)
     count = len(attempt_names)
     data = dict(zip(attempt_names, row[:count], strict=True))
     data["proctored_exam"] = dict(zip(exam_names, row[count:], strict=True))
