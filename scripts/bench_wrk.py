@@ -65,6 +65,7 @@ from bench_support import (
     report_and_exit,
     server_document,
 )
+from cpu_use import Taken, cpu_spent, cpu_taken
 
 LUA = ROOT / "scripts" / "bench_wrk.lua"
 TIME_LIMIT_MINS = 60
@@ -281,7 +282,7 @@ def wrk_path() -> str:
 
 def run_wrk(
     args: argparse.Namespace,
-    port: int,
+    server: Server,
     items: Path,
     *,
     once: bool,
@@ -290,8 +291,9 @@ def run_wrk(
     latency_ms: float = 0.0,
 ) -> dict[str, Any]:
     """One wrk run over the requests of ``items`` (each sent once, or in a cycle); its
-    WRK_JSON line, parsed. With a ``rate``, each connection paces its requests to about that
-    rate in all, ``latency_ms`` being the answers' expected time."""
+    WRK_JSON line, parsed, with the CPU the server, the database and wrk took meanwhile
+    (``cpu_taken``: its ``"cpu"``). With a ``rate``, each connection paces its requests to about
+    that rate in all, ``latency_ms`` being the answers' expected time."""
     threads = args.wrk_threads
     script = LUA
     if rate:  # wrk calls delay() only when the script defines it as it loads
@@ -300,13 +302,16 @@ def run_wrk(
     command = [
         *(wrk_path(), "-t", str(threads), "-c", str(args.connections)),
         *("-d", f"{seconds or args.duration}s", "--timeout", "10s", "-s", str(script)),
-        *(f"http://127.0.0.1:{port}", "--", str(items), str(threads)),
+        *(f"http://127.0.0.1:{server.port}", "--", str(items), str(threads)),
         *("once" if once else "cycle", str(rate), str(args.connections), f"{latency_ms:.3f}"),
     ]
+    before = cpu_taken(server.process.pid)
     done = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 60)
+    after = cpu_taken(server.process.pid)
     for line in done.stdout.splitlines():
         if line.startswith("WRK_JSON "):
             result: dict[str, Any] = json.loads(line.removeprefix("WRK_JSON "))
+            result["cpu"] = (before, after)
             return result
     raise RuntimeError(f"wrk gave no result (exit {done.returncode}):\n{done.stdout}{done.stderr}")
 
@@ -320,6 +325,7 @@ def phase_report(raw: dict[str, Any]) -> dict[str, Any]:
     statements = sum(k * n for k, n in counts.items())
     latency = raw["latency_us"]
     errors = raw["errors"]
+    cpu_readings: tuple[Taken | None, Taken | None] = raw.get("cpu", (None, None))
     return {
         "requests": raw["requests"],
         "ok": ok,
@@ -337,6 +343,8 @@ def phase_report(raw: dict[str, Any]) -> dict[str, Any]:
         },
         "responses_without_query_count": raw["queries"].get("none", 0),
         "exhausted_threads": raw["exhausted"],
+        # ms of CPU per 2xx answer: gunicorn's processes, PostgreSQL's, wrk; the idle share
+        "cpu_ms_per_answer": cpu_spent(*cpu_readings, ok),
     }
 
 
@@ -382,6 +390,11 @@ def _median(values: list[float]) -> float:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2 if ordered else 0.0
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return round(_median(known), 3) if known else None
 
 
 def run_ratios(order: list[str], runs: list[dict[str, Any]]) -> list[float]:
@@ -435,6 +448,10 @@ def merged(name: str, runs: list[dict[str, Any]], ratios: list[float]) -> dict[s
         },
         "responses_without_query_count": sum(r["responses_without_query_count"] for r in runs),
         "exhausted_threads": sum(r["exhausted_threads"] for r in runs),
+        "cpu_ms_per_answer": {
+            key: _median_or_none([r["cpu_ms_per_answer"][key] for r in runs])
+            for key in runs[0]["cpu_ms_per_answer"]
+        },
         "floor": FLOORS[name],
         "ratio_to_floor": round(_median(ratios), 3),
         "each_run": [
@@ -443,6 +460,7 @@ def merged(name: str, runs: list[dict[str, Any]], ratios: list[float]) -> dict[s
                 "p50_ms": r["latency_ms"]["p50"],
                 "p99_ms": r["latency_ms"]["p99"],
                 "ratio_to_floor": round(ratio, 3),
+                "cpu_ms_per_answer": r["cpu_ms_per_answer"],
             }
             for r, ratio in zip(runs, ratios, strict=True)
         ],
@@ -468,8 +486,9 @@ def rate_report(run: dict[str, Any], rate: int) -> dict[str, Any]:
 
 def table(reports: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "| phase | req/s | p50 ms | p99 ms | statements | x floor |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| phase | req/s | p50 ms | p99 ms | statements | x floor "
+        "| CPU ms/answer: server · database · wrk | idle |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, r in reports.items():
         queries = r["queries_per_request"]
@@ -479,9 +498,16 @@ def table(reports: dict[str, dict[str, Any]]) -> str:
             if queries["min"] == queries["max"]
             else f"{queries['usual']} ({queries['min']}-{queries['max']}, mean {queries['mean']})"
         )
+        cpu = r["cpu_ms_per_answer"]
+        shares = (
+            "-"
+            if cpu["server"] is None
+            else f"{cpu['server']:.2f} · {cpu['database']:.2f} · {cpu['load']:.2f}"
+        )
+        idle = "-" if cpu["idle_share"] is None else f"{cpu['idle_share']:.0%}"
         lines.append(
             f"| {name} | {r['requests_per_second']:,.0f} | {r['latency_ms']['p50']} | "
-            f"{r['latency_ms']['p99']} | {spread} | {ratio} |"
+            f"{r['latency_ms']['p99']} | {spread} | {ratio} | {shares} | {idle} |"
         )
     return "\n".join(lines)
 
@@ -523,13 +549,13 @@ def main(argv: list[str] | None = None) -> int:
             warm = Path(folder) / "warm.tsv"
             reads = phases["floor_read"] + phases["poll"] + phases["staff_page"] * 8
             warm.write_text("\n".join(reads) + "\n", "utf-8")
-            run_wrk(args, server.port, warm, once=False, seconds=1)
+            run_wrk(args, server, warm, once=False, seconds=1)
             order = schedule(args.rounds)
             runs = []
             for name in order:
                 items = Path(folder) / f"{name}.tsv"
                 items.write_text("\n".join(phases[name]) + "\n", encoding="utf-8")
-                runs.append(phase_report(run_wrk(args, server.port, items, once=name in WRITES)))
+                runs.append(phase_report(run_wrk(args, server, items, once=name in WRITES)))
             # The poll at a set rate (the surge's goal: p99 under 50 ms at 1,000 a second).
             items = Path(folder) / "poll_at_rate.tsv"
             items.write_text("\n".join(phases["poll"]) + "\n", encoding="utf-8")
@@ -543,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
                 pace = phase_report(
                     run_wrk(
                         args,
-                        server.port,
+                        server,
                         items,
                         once=False,
                         seconds=2,
@@ -555,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
             at_rate = phase_report(
                 run_wrk(
                     args,
-                    server.port,
+                    server,
                     items,
                     once=False,
                     rate=args.poll_rate,

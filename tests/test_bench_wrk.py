@@ -71,6 +71,10 @@ def test_bench_wrk_end_to_end(transactional_db, tmp_path):
         assert phase["responses_without_query_count"] == 0, name
         assert 0 < phase["latency_ms"]["p50"] <= phase["latency_ms"]["p99"], name
         assert phase["ratio_to_floor"] > 0, name
+        cpu = phase["cpu_ms_per_answer"]  # the server served every answer, wrk asked for it
+        assert cpu["server"] > 0 and cpu["load"] > 0 and 0 <= cpu["idle_share"] < 1, name
+        if connection.vendor == "postgresql":
+            assert cpu["database"] > 0, name
     phases = report["phases"]
     assert phases["floor_read"]["queries_per_request"]["max"] == 1
     assert phases["poll"]["queries_per_request"]["max"] == 1  # authentication included
@@ -113,3 +117,26 @@ def test_bench_wrk_refuses_bad_options(tmp_path):
     done, _ = _bench(tmp_path, "--connections", "0")
     assert done.returncode == 2
     assert "--connections must be at least 1" in done.stderr
+
+
+def test_cpu_use_reads_proc_and_shares_per_answer():
+    sys.path.insert(0, str(SCRIPT.parent))
+    import cpu_use
+
+    # A command may hold spaces and parentheses: the fields are read after its last ")".
+    line = "4242 (my (odd) name) S 17 4242 4242 0 -1 4194560 1 0 0 0 250 150 0 0 20 0 1 0"
+    ticks = cpu_use._ticks_per_second()
+    assert cpu_use._process_seconds(line) == (17, "my (odd) name", 400 / ticks)
+    before = cpu_use.Taken(server=1.0, database=2.0, load=0.5, machine_busy=10, machine_all=20)
+    after = cpu_use.Taken(server=2.0, database=2.5, load=0.7, machine_busy=13, machine_all=24)
+    assert cpu_use.cpu_spent(before, after, 1000) == {
+        "server": 1.0,
+        "database": 0.5,
+        "load": 0.2,
+        "idle_share": 0.25,
+    }
+    assert cpu_use.cpu_spent(None, after, 10)["server"] is None
+    assert cpu_use.cpu_spent(before, after, 0)["idle_share"] is None
+    # This process's own pid counts as "the server": its CPU is above zero.
+    taken = cpu_use.cpu_taken(os.getpid())
+    assert taken is not None and taken.server > 0 and taken.machine_all > taken.machine_busy

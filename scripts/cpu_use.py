@@ -1,0 +1,98 @@
+"""Where a bench run's CPU went, read from Linux's ``/proc``: the server's processes (gunicorn's
+master and its workers), the database's (every process named ``postgres``: its backends and
+its writers), the load generator's (the children this process reaped during the run) and the
+machine's idle time.
+
+    before = cpu_taken(server_pid)
+    ... run wrk ...
+    spent = cpu_spent(before, cpu_taken(server_pid), answers)
+
+``cpu_spent`` gives milliseconds of CPU per answer for each, and the share of the machine's
+time left idle: a run whose idle share is near 0 was bound by the CPU, and the milliseconds say
+which process took it. Elsewhere than Linux the figures are None.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from dataclasses import dataclass
+from pathlib import Path
+
+PROC = Path("/proc")
+DATABASE_COMMANDS = frozenset({"postgres"})
+
+
+@dataclass(frozen=True)
+class Taken:
+    """CPU seconds taken so far (user and system) by each group, and the machine's times."""
+
+    server: float
+    database: float
+    load: float
+    machine_busy: float
+    machine_all: float
+
+
+def _ticks_per_second() -> int:
+    return int(os.sysconf("SC_CLK_TCK"))
+
+
+def _process_seconds(stat: str) -> tuple[int, str, float]:
+    """The parent pid, command and CPU seconds (utime + stime) of a ``/proc/PID/stat`` line."""
+    name_end = stat.rindex(")")
+    command = stat[stat.index("(") + 1 : name_end]
+    fields = stat[name_end + 2 :].split()
+    # After the command: state(0) ppid(1) ... utime(11) stime(12)
+    return int(fields[1]), command, (int(fields[11]) + int(fields[12])) / _ticks_per_second()
+
+
+def _machine_seconds() -> tuple[float, float]:
+    """Busy and total seconds of every CPU since boot (``/proc/stat``'s first line)."""
+    values = [int(v) for v in (PROC / "stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    total = sum(values[:8])  # user nice system idle iowait irq softirq steal
+    ticks = _ticks_per_second()
+    return (total - idle) / ticks, total / ticks
+
+
+def cpu_taken(server_pid: int) -> Taken | None:
+    """What the server's processes, the database's and this process's reaped children have
+    taken so far; None where ``/proc`` is missing."""
+    if not (PROC / "stat").exists():
+        return None
+    server = database = 0.0
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent, command, seconds = _process_seconds((entry / "stat").read_text())
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile
+        if int(entry.name) == server_pid or parent == server_pid:
+            server += seconds
+        elif command in DATABASE_COMMANDS:
+            database += seconds
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy, total = _machine_seconds()
+    return Taken(server, database, children.ru_utime + children.ru_stime, busy, total)
+
+
+def cpu_spent(before: Taken | None, after: Taken | None, answers: int) -> dict[str, float | None]:
+    """Milliseconds of CPU per answer of the server, the database and the load generator
+    between two readings, and the share of the machine's time left idle."""
+    if before is None or after is None or answers <= 0:
+        return {"server": None, "database": None, "load": None, "idle_share": None}
+
+    def per_answer(name: str) -> float:
+        spent: float = getattr(after, name) - getattr(before, name)
+        return round(1000 * spent / answers, 3)
+
+    elapsed = after.machine_all - before.machine_all
+    busy = after.machine_busy - before.machine_busy
+    return {
+        "server": per_answer("server"),
+        "database": per_answer("database"),
+        "load": per_answer("load"),
+        "idle_share": round(1 - busy / elapsed, 3) if elapsed > 0 else None,
+    }
