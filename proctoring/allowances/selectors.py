@@ -13,23 +13,36 @@ from typing import Any
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from proctoring.allowances.models import Allowance, CourseAllowance, GroupAllowance
+from proctoring.allowances.models import (
+    Allowance,
+    CourseAllowance,
+    GroupAllowance,
+    GroupMember,
+)
 from proctoring.exams.models import Exam
+
+
+def _one_level_deeper(value: Any) -> Any:
+    """``value`` as seen from a sub-select nested one level deeper: an outer reference reaches
+    one query further out; a plain value stays."""
+    if isinstance(value, OuterRef):
+        return OuterRef(value)
+    if isinstance(value, F):
+        return OuterRef(value.name)
+    return value
 
 
 def allowance_value_expression(key: str, *, exam: Any, user: Any, course: Any) -> Coalesce:
     """The learner's value of ``key`` on the exam (or NULL), for a query whose rows give the
-    exam id, the user id and the course id (``OuterRef``s or ``F``s)."""
+    exam id, the user id and the course id (``OuterRef``s or ``F``s) of that exam."""
     own = Allowance.objects.filter(exam_id=exam, user_id=user, key=key).values("value")[:1]
-    # The member row of the group is joined, not sub-selected: a nested sub-select would
-    # read its outer references from the wrong query.
+    # The groups the learner belongs to in the course, by the query's own course id: no join
+    # through the exam and the course again (a shorter statement, fewer joins to run).
+    groups = GroupMember.objects.filter(
+        course_id=_one_level_deeper(course), user_id=_one_level_deeper(user)
+    ).values("group")
     of_group = (
-        GroupAllowance.objects.filter(
-            exam_id=exam,
-            key=key,
-            exam__course__group_members__user_id=user,
-            exam__course__group_members__group=F("group"),
-        )
+        GroupAllowance.objects.filter(exam_id=exam, key=key, group__in=groups)
         .order_by("group")
         .values("value")[:1]
     )
