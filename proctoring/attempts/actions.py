@@ -20,7 +20,7 @@ from django.db.models import F
 from proctoring.attempts import statuses
 from proctoring.attempts.events import attempt_reset_event
 from proctoring.attempts.expiry import attempt_submit_locked, attempt_timed_out_error
-from proctoring.attempts.locks import attempt_lock
+from proctoring.attempts.locks import VIEWER_ANNOTATION, attempt_lock
 from proctoring.attempts.models import Attempt, AttemptHistory
 from proctoring.attempts.onboarding import onboarding_block
 from proctoring.attempts.services import attempt_create
@@ -88,6 +88,12 @@ class AttemptGuard:
     deferred: tuple[str, ...] = ()
 
 
+class ViewerUnconfirmed(Exception):
+    """The lock could not confirm that the caller's platform identity owns the attempt (no
+    such attempt, an identity unknown, inactive or with other claims, someone else's
+    attempt): nothing changed; the caller authenticates the usual way and asks again."""
+
+
 def attempt_lock_current(
     *,
     attempt_id: int,
@@ -98,10 +104,13 @@ def attempt_lock_current(
     related: tuple[str, ...] = (),
     deferred: tuple[str, ...] = (),
     authorize: Callable[[Attempt], None] | None = None,
+    viewer: tuple[str, str, str] | None = None,
 ) -> Attempt:
     """The attempt, locked, which must exist, belong to ``owner_id`` when one is given, pass
     ``authorize`` (which raises to refuse) when one is given, and not be archived (checked in
-    that order)."""
+    that order). With a ``viewer`` (a verified token's issuer, subject and claims digest) the
+    lock reads that identity's user too, who must own the attempt (``ViewerUnconfirmed``
+    else, before any other check)."""
     locked = attempt_lock(
         attempt_id=attempt_id,
         cascading=cascading,
@@ -109,7 +118,12 @@ def attempt_lock_current(
         annotations=annotations,
         related=related,
         deferred=deferred,
+        viewer=viewer,
     )
+    if viewer is not None and (
+        locked is None or getattr(locked, VIEWER_ANNOTATION) != locked.user_id
+    ):
+        raise ViewerUnconfirmed()
     if locked is None:
         raise StudentExamAttemptDoesNotExistsException(f"There is no attempt with id {attempt_id}.")
     if owner_id is not None and locked.user_id != owner_id:
@@ -176,11 +190,22 @@ def _refuse_past_due(attempt: Attempt, moment: datetime) -> None:
 
 
 def attempt_act(
-    *, attempt_id: int, action: str, actor_id: int, guard: AttemptGuard | None = None
+    *,
+    attempt_id: int,
+    action: str,
+    actor_id: int | None,
+    guard: AttemptGuard | None = None,
+    viewer: tuple[str, str, str] | None = None,
 ) -> Attempt:
     """Apply a learner's action (start, stop, submit, decline, error) to its own attempt: the
     attempt is read and locked once, and must be the actor's (``AttemptNotOwned``); then the
-    ``guard``'s check, if any, may refuse."""
+    ``guard``'s check, if any, may refuse.
+
+    The actor is ``actor_id``, or, with no id, the ``viewer`` (a verified token's issuer,
+    subject and claims digest) whose user the lock reads and confirms as the attempt's
+    owner: ``ViewerUnconfirmed`` when it cannot, with nothing changed."""
+    if (actor_id is None) == (viewer is None):
+        raise ValueError("give an actor_id or a viewer, not both")
     if action not in LEARNER_ACTIONS:
         raise AttemptActionNotAllowed(f"{action!r} is not an action on an attempt.")
     rule = LEARNER_ACTIONS[action]
@@ -196,7 +221,9 @@ def attempt_act(
                 annotations=guard.annotations if guard is not None else None,
                 related=guard.related if guard is not None else (),
                 deferred=guard.deferred if guard is not None else (),
+                viewer=viewer,
             )
+            actor_id = attempt.user_id  # the owner: the actor, or the confirmed viewer
             if guard is not None:
                 guard.check(attempt)
             if rule.to_status == statuses.AttemptStatus.SUBMITTED:

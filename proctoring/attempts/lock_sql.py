@@ -26,9 +26,16 @@ from proctoring.attempts.models import Attempt
 from proctoring.attempts.short_sql import sql_shortened
 from proctoring.core.compiled import params_filled, row_converted
 
-# Stand-ins for the ids a lock matches: values no real id takes, found again among the
-# compiled parameters.
-STAND_INS = {"pk": -7_310_000_001, "exam_id": -7_310_000_002, "user_id": -7_310_000_003}
+# Stand-ins for the values a lock matches: ids no row takes, and texts no platform sends
+# (control characters), found again among the compiled parameters.
+STAND_INS: dict[str, Any] = {
+    "pk": -7_310_000_001,
+    "exam_id": -7_310_000_002,
+    "user_id": -7_310_000_003,
+    "issuer": "\x1fstand-in:issuer",
+    "subject": "\x1fstand-in:subject",
+    "claims_digest": "\x1fstand-in:claims_digest",
+}
 # Shapes kept per process: a handful are used (start, submit, a review, a start with its
 # session check...); the bound only guards against callers building annotations anew.
 MAX_SHAPES = 64
@@ -65,7 +72,11 @@ def _compile(
     if compiler.connection.vendor == "postgresql":
         sql = sql_shortened(sql)  # under psycopg's cache of parsed statements
     slots = {
-        name: [i for i, value in enumerate(params) if type(value) is int and value == stand_in]
+        name: [
+            i
+            for i, value in enumerate(params)
+            if type(value) is type(stand_in) and value == stand_in
+        ]
         for name, stand_in in STAND_INS.items()
     }
     klass_info = compiler.klass_info

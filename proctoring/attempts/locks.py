@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
+from proctoring.accounts.models import PlatformIdentity
 from proctoring.allowances.selectors import allowance_value_expression
 from proctoring.attempts.cascade_sql import course_attempts_lock
 from proctoring.attempts.lock_sql import lock_run
@@ -43,6 +44,23 @@ def _with_allowances(attempts: QuerySet[Attempt]) -> QuerySet[Attempt]:
     return attempts.annotate(**{f"allowance_{key}": _allowance(key) for key in ALLOWANCE_KEYS})
 
 
+# The user of the caller's platform identity, read by the lock (``attempt_lock(viewer=...)``).
+VIEWER_ANNOTATION = "viewer_user_id"
+
+
+def _viewer_user(matched: Mapping[str, Any]) -> Subquery:
+    """The active user whose platform identity has this issuer and subject and had exactly
+    these claims applied (their digest), else NULL."""
+    return Subquery(
+        PlatformIdentity.objects.filter(
+            issuer=matched["issuer"],
+            subject=matched["subject"],
+            claims_digest=matched["claims_digest"],
+            user__is_active=True,
+        ).values("user_id")[:1]
+    )
+
+
 def loaded_allowance_values(attempt: Attempt) -> dict[str, str] | None:
     """The allowance values ``attempt_lock(..., with_allowances=True)`` loaded, else None."""
     if not hasattr(attempt, f"allowance_{ALLOWANCE_KEYS[0]}"):
@@ -62,6 +80,7 @@ def attempt_lock(
     annotations: Mapping[str, Any] | None = None,
     related: tuple[str, ...] = (),
     deferred: tuple[str, ...] = (),
+    viewer: tuple[str, str, str] | None = None,
 ) -> Attempt | None:
     """The attempt with this id, or the learner's current attempt on the exam, locked; None
     when there is none.
@@ -73,11 +92,16 @@ def attempt_lock(
     and the relations it names in ``related`` joined (``select_related``: an exam's access
     rules, say), so that the check reads nothing more; the fields of those relations named
     in ``deferred`` are not read (the check does not need them: a shorter statement).
+    ``viewer``, a verified token's issuer, subject and claims digest: the user of that
+    platform identity, when it is active and had those claims applied, is read by the same
+    statement as ``viewer_user_id`` (NULL else): the caller's identity costs no statement.
     """
     if attempt_id is not None:
         values: dict[str, Any] = {"pk": attempt_id}
     else:
         values = {"exam_id": exam_id, "user_id": user_id}
+    if viewer is not None:
+        values["issuer"], values["subject"], values["claims_digest"] = viewer
     if cascading:
         # Lock, in id order, the learner's current attempts of the whole course: a decline's
         # cascade will change them, and taking their locks up front and in one order keeps
@@ -99,11 +123,14 @@ def attempt_lock(
             attempts = _with_allowances(attempts)
         if annotations:
             attempts = attempts.annotate(**annotations)
+        if viewer is not None:
+            attempts = attempts.annotate(**{VIEWER_ANNOTATION: _viewer_user(matched)})
         return attempts
 
     # The SQL is compiled once per shape (lock_sql.py); the annotations' objects name theirs.
     named = tuple((name, id(value)) for name, value in (annotations or {}).items())
-    key = ("attempt_lock", attempt_id is not None, with_allowances, named, related, deferred)
+    shape = (attempt_id is not None, with_allowances, named, related, deferred, viewer is not None)
+    key = ("attempt_lock", *shape)
     return lock_run(
         key=key, build=build, values=values, kept=annotations, unique=attempt_id is not None
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -62,7 +62,7 @@ SESSION_HEADER = "X-Exam-Session"
 # The facts of a request, and the hooks of the attempt views.
 
 
-def client_ip(request: Request) -> str | None:
+def client_ip(request: Request | HttpRequest) -> str | None:
     """The client's address: the connection's, or, behind ``PROCTORING_TRUSTED_PROXY_COUNT``
     proxies, the address the farthest trusted proxy saw (X-Forwarded-For, from the right)."""
     hops = int(getattr(settings, "PROCTORING_TRUSTED_PROXY_COUNT", 0))
@@ -74,7 +74,7 @@ def client_ip(request: Request) -> str | None:
     return str(address) if address else None
 
 
-def request_facts(request: Request, access_code: str | None = None) -> AccessFacts:
+def request_facts(request: Request | HttpRequest, access_code: str | None = None) -> AccessFacts:
     """What the gates need to know of the request."""
     session = getattr(request, "session", None)
     return AccessFacts(
@@ -110,7 +110,7 @@ def gate_created(request: Request, *, rules: ExamRules | None, attempt: Attempt)
 
 
 def gate_action(
-    request: Request, *, attempt_id: int, action: str, access_code: Any
+    request: Request | HttpRequest, *, attempt_id: int, action: str, access_code: Any
 ) -> AttemptGuard:
     """Before a learner's action on its attempt: the guard the action checks on the locked
     attempt, every gate for its first start (``start_guard``: no read of its own), the

@@ -38,12 +38,12 @@ _renderer = JSONRenderer()
 
 
 @cache
-def _user_model() -> Any:
+def user_model() -> Any:
     """``get_user_model()``, looked up once (the apps registry's lookup costs at every poll)."""
     return get_user_model()
 
 
-def _viewer(token: str) -> tuple[str, str, str] | None:
+def token_viewer(token: str) -> tuple[str, str, str] | None:
     """The token's issuer, subject and claims digest, when the token is valid; else None."""
     key = secret_key("jwt-viewer", token)
     viewer: tuple[str, str, str] | None = auth_cache.get(key)
@@ -59,7 +59,7 @@ def _viewer(token: str) -> tuple[str, str, str] | None:
     return viewer
 
 
-def _bearer_token(request: HttpRequest) -> str | None:
+def bearer_token(request: HttpRequest) -> str | None:
     header: str = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
@@ -76,8 +76,8 @@ def attempt_poll_lean(request: HttpRequest, attempt_id: int, render: Any) -> Htt
     accept = request.META.get("HTTP_ACCEPT", "")
     if request.method != "GET" or request.META.get("QUERY_STRING") or accept not in JSON_ACCEPTS:
         return None  # HEAD, ?format=... (any query string), or a browser asking for HTML
-    token = _bearer_token(request)
-    viewer = _viewer(token) if token is not None else None
+    token = bearer_token(request)
+    viewer = token_viewer(token) if token is not None else None
     if token is None or viewer is None:
         return None
     issuer, subject, digest = viewer
@@ -93,7 +93,7 @@ def attempt_poll_lean(request: HttpRequest, attempt_id: int, render: Any) -> Htt
     if attempt is None or viewer_id != attempt.user_id:
         return None  # staff reading a learner's attempt, or a refusal: the DRF view decides
     # The request log names the caller; only its id is known, and only its id is read.
-    request.user = loaded_instance(_user_model(), {"id": attempt.user_id, "is_active": True})
+    request.user = loaded_instance(user_model(), {"id": attempt.user_id, "is_active": True})
     response = HttpResponse(_renderer.render(render(attempt)), content_type="application/json")
     response["Vary"] = "Accept"
     response["Allow"] = ALLOW

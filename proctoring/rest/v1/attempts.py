@@ -35,6 +35,7 @@ from proctoring.rest.permissions import (
 )
 from proctoring.rest.schema import errors
 from proctoring.rest.v1.access import gate_action, gate_create, gate_created
+from proctoring.rest.v1.attempt_act_lean import attempt_act_lean
 from proctoring.rest.v1.attempt_poll import attempt_poll_lean
 from proctoring.rest.v1.common import (
     JsonBooleanField,
@@ -257,7 +258,16 @@ def _action_view(action: str, summary: str) -> type[APIView]:
     codes = (404, 409, 429) if action == "start" else (404, 409)  # 429: wrong access codes
 
     class AttemptActionApi(APIView):
+        """A learner's action on its own attempt. With its JWT, the action takes the lean
+        path (``attempt_act_lean.py``: the caller's identity confirmed by the action's own
+        lock); every other request goes through DRF as usual."""
+
         permission_classes = [IsLearner]
+
+        def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            attempt_id = kwargs["attempt_id"]
+            lean = attempt_act_lean(self, request, attempt_id, action, render_attempt)
+            return lean if lean is not None else super().dispatch(request, *args, **kwargs)
 
         @extend_schema(
             operation_id=f"attempt_{action}",
