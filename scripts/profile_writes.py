@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from bench_support import django_ready
@@ -69,9 +70,30 @@ def _environ(line: str) -> dict[str, Any]:
     return environ
 
 
+def _backend_seconds() -> float | None:
+    """CPU seconds the database's server process for this connection has taken so far (a
+    PostgreSQL backend on this machine, read from ``/proc``), else None."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    if not hasattr(connection, "_bench_backend_pid"):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            connection._bench_backend_pid = cursor.fetchone()[0]  # type: ignore[attr-defined]
+    try:
+        stat = Path(f"/proc/{connection._bench_backend_pid}/stat").read_text()  # type: ignore[attr-defined]
+    except OSError:
+        return None  # the server runs elsewhere
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def play(handler: Any, lines: list[str], warm: int, profiler: Any = None) -> dict[str, Any]:
-    """Each request once; the process time and statements of those after the first ``warm``."""
+    """Each request once; the process time and statements of those after the first ``warm``,
+    and the CPU the database's backend took for them (PostgreSQL on this machine)."""
     seconds, statements = [], []
+    database_before: float | None = None
     for number, line in enumerate(lines):
         answer: dict[str, Any] = {}
 
@@ -80,6 +102,8 @@ def play(handler: Any, lines: list[str], warm: int, profiler: Any = None) -> dic
 
         environ = _environ(line)
         measured = number >= warm
+        if number == warm:
+            database_before = _backend_seconds()
         if measured and profiler is not None:
             profiler.enable()
         began = time.process_time()
@@ -92,7 +116,12 @@ def play(handler: Any, lines: list[str], warm: int, profiler: Any = None) -> dic
         if measured:
             seconds.append(spent)
             statements.append(int(answer["headers"].get("X-Query-Count", -1)))
+    database_after = _backend_seconds()
+    database_ms = None
+    if database_before is not None and database_after is not None and seconds:
+        database_ms = round(1000 * (database_after - database_before) / len(seconds), 3)
     return {
+        "database_cpu_ms_mean": database_ms,
         "requests": len(seconds),
         "cpu_ms_mean": round(1000 * statistics.fmean(seconds), 3),
         "cpu_ms_median": round(1000 * statistics.median(seconds), 3),
@@ -127,11 +156,12 @@ def main(argv: list[str] | None = None) -> int:
                 pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
                 print(out.getvalue())
     width = max(len(name) for name in report)
-    print(f"{'phase':<{width}}  requests  cpu ms mean  cpu ms median  statements")
+    print(f"{'phase':<{width}}  requests  cpu ms mean  cpu ms median  statements  database ms")
     for name, row in report.items():
         print(
             f"{name:<{width}}  {row['requests']:>8}  {row['cpu_ms_mean']:>11}"
             f"  {row['cpu_ms_median']:>13}  {row['statements']:>10}"
+            f"  {'-' if row['database_cpu_ms_mean'] is None else row['database_cpu_ms_mean']:>11}"
         )
     return 0
 

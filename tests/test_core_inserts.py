@@ -129,3 +129,52 @@ def test_one_row_inserted_gets_its_id_and_its_insert_is_compiled_once():
     assert [row.pk for row in stored] == [row.pk for row in rows]
     assert [row.to_status for row in stored] == ["s0", "s1", "s2"]
     assert all(row._state.adding is False for row in rows)
+
+
+@pytest.mark.parametrize("batches", [1, 2], ids=["history", "history-and-event"])
+def test_statements_given_first_run_before_the_rows_in_the_same_statement(batches):
+    """``first``: a change's UPDATE goes in the inserts' WITH clause on PostgreSQL (one
+    statement in all), before them on SQLite."""
+    from proctoring.attempts.models import Attempt
+    from proctoring.attempts.update_sql import attempt_row_update_statement
+
+    exam = ExamFactory()
+    attempt = attempt_create(exam_id=exam.pk, user_id=UserFactory().pk)
+    moment = now()
+    update = attempt_row_update_statement(
+        attempt_id=attempt.pk, values={"status": "started", "modified": moment}
+    )
+    history = [
+        AttemptHistory(
+            attempt_id=attempt.pk, from_status="created", to_status="started", changed_at=moment
+        )
+    ]
+    event = Event(
+        type="attempt.status_changed",
+        occurred_at=moment,
+        course_id=exam.course_id,
+        attempt_id=attempt.pk,
+        sequence=1,
+        payload={"n": 1},
+    )
+    rows = [history, [event]][:batches]
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(rows, first=[update])
+    sent = [q["sql"] for q in queries.captured_queries]
+    if on_postgresql():
+        assert len(sent) == 1 and sent[0].startswith('WITH u0 AS (UPDATE "attempts_attempt"')
+    else:
+        assert sent[0].startswith("UPDATE") and len(sent) == 1 + batches
+    assert Attempt.objects.get(pk=attempt.pk).status == "started"
+    assert AttemptHistory.objects.filter(attempt_id=attempt.pk, to_status="started").count() == 1
+    assert Event.objects.filter(attempt_id=attempt.pk).count() == (batches - 1)
+
+
+def test_statements_given_first_run_even_with_no_row():
+    from proctoring.attempts.models import Attempt
+    from proctoring.attempts.update_sql import attempt_row_update_statement
+
+    attempt = attempt_create(exam_id=ExamFactory().pk, user_id=UserFactory().pk)
+    update = attempt_row_update_statement(attempt_id=attempt.pk, values={"status": "started"})
+    rows_insert([[]], first=[update])
+    assert Attempt.objects.get(pk=attempt.pk).status == "started"

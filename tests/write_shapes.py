@@ -1,21 +1,22 @@
-"""What a status change's writes look like on each database: its history and event rows are
-one statement on PostgreSQL (a ``WITH`` clause, proctoring/core/inserts.py), two ``INSERT``s
-on SQLite. Budget tests pin their counts through these, so each says which database."""
+"""What a status change's writes look like on each database. On PostgreSQL one locked
+attempt's ``UPDATE``, its history row and its event rows are one statement (a ``WITH``
+clause, proctoring/core/inserts.py); on SQLite an ``UPDATE`` and two ``INSERT``s. Budget
+tests pin their counts through these, so each says which database."""
 
 from django.db import connection
 
 
 def joined() -> bool:
-    """Whether the history and event INSERTs are one statement here."""
+    """Whether a change's writes are one statement here."""
     return connection.vendor == "postgresql"
 
 
-def history_and_events() -> int:
-    """The statements of a change's history and events: 1 on PostgreSQL, 2 on SQLite."""
-    return 1 if joined() else 2
+def change_statements() -> int:
+    """The statements of one locked attempt's change: 1 on PostgreSQL, 3 on SQLite."""
+    return 1 if joined() else 3
 
 
 def change_kinds() -> list[str]:
-    """The statement kinds of a status change after its lock: its UPDATE, then its history
-    and events."""
-    return ["UPDATE", "WITH"] if joined() else ["UPDATE", "INSERT", "INSERT"]
+    """The statement kinds of one locked attempt's change after its lock: its UPDATE, history
+    and events in one ``WITH`` on PostgreSQL; apart on SQLite."""
+    return ["WITH"] if joined() else ["UPDATE", "INSERT", "INSERT"]

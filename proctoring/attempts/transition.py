@@ -43,7 +43,7 @@ from proctoring.attempts.events import (
 from proctoring.attempts.models import Attempt, AttemptHistory, new_attempt_code
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.timer import attempt_allowances_loaded, attempt_clock_at_start
-from proctoring.attempts.update_sql import attempt_row_update
+from proctoring.attempts.update_sql import attempt_row_update_statement
 from proctoring.core.clock import now
 from proctoring.core.events import DomainEvent, events_record
 from proctoring.courses.provider_settings import course_provider_settings
@@ -71,9 +71,11 @@ class Move:
 
 @dataclass
 class _Writes:
-    """What one transition leaves to write at its end: history rows and events."""
+    """What one transition leaves to write at its end: one locked attempt's ``UPDATE``s,
+    history rows and events (one statement on PostgreSQL)."""
 
     moment: datetime
+    updates: list[tuple[str, list[Any]]] = field(default_factory=list)
     history: list[AttemptHistory] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)
 
@@ -102,8 +104,9 @@ def attempts_transition(
     """
     writes = _Writes(moment=moment or now())
     moved = _apply(attempts, move, writes)
-    # The history and the events in one statement on PostgreSQL (core/inserts.py).
-    events_record(writes.events, rows=writes.history)
+    # The attempt's UPDATE, the history and the events in one statement on PostgreSQL
+    # (core/inserts.py): nothing read in between depends on the attempt's row.
+    events_record(writes.events, rows=writes.history, first=writes.updates)
     return moved
 
 
@@ -176,8 +179,10 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
         )
         if single:
             values = _plain(attempt, fields, target, move, events_each)
-            attempt_row_update(
-                attempt_id=attempt.pk, values={**values, "started_at": moment, **clock}
+            writes.updates.append(
+                attempt_row_update_statement(
+                    attempt_id=attempt.pk, values={**values, "started_at": moment, **clock}
+                )
             )
         else:
             Attempt.objects.filter(pk=attempt.pk).update(**fields, started_at=moment, **clock)
@@ -188,7 +193,7 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
     if single and rest:
         # One locked attempt: its values are known here, its UPDATE compiled once.
         values = _plain(rest[0], fields, target, move, events_each)
-        attempt_row_update(attempt_id=rest[0].pk, values=values)
+        writes.updates.append(attempt_row_update_statement(attempt_id=rest[0].pk, values=values))
     elif rest:
         Attempt.objects.filter(pk__in=[attempt.pk for attempt in rest]).update(**fields)
     for attempt in group:

@@ -36,10 +36,19 @@ def _statement(vendor: str, names: tuple[str, ...]) -> tuple[str, tuple[Field[An
     return sql, fields
 
 
-def attempt_row_update(*, attempt_id: int, values: Mapping[str, Any]) -> None:
-    """Write these plain values (no expressions) to the attempt's row: one ``UPDATE``."""
+def attempt_row_update_statement(
+    *, attempt_id: int, values: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
+    """The ``UPDATE`` writing these plain values (no expressions) to the attempt's row, and
+    its parameters: for a caller that runs it with its other writes (``core.inserts``)."""
     connection = connections["default"]
     sql, fields = _statement(connection.vendor, tuple(values))
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, attempt_id])
+    return sql, [*params, attempt_id]
+
+
+def attempt_row_update(*, attempt_id: int, values: Mapping[str, Any]) -> None:
+    """Write these plain values (no expressions) to the attempt's row: one ``UPDATE``."""
+    sql, params = attempt_row_update_statement(attempt_id=attempt_id, values=values)
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql, params)

@@ -52,9 +52,15 @@ class DomainEvent:
 
 
 class EventSink(Protocol):
-    def events_record(self, events: Sequence[DomainEvent], rows: Sequence[Model] = ()) -> None:
+    def events_record(
+        self,
+        events: Sequence[DomainEvent],
+        rows: Sequence[Model] = (),
+        first: Sequence[tuple[str, list[Any]]] = (),
+    ) -> None:
         """Store the events in the caller's transaction, with the caller's ``rows`` (of one
-        model), in one statement where the database allows (``core.inserts``)."""
+        model) and after its ``first`` statements, in one statement where the database
+        allows (``core.inserts``)."""
 
 
 _lock = threading.Lock()
@@ -67,12 +73,18 @@ def event_sink_set(sink: EventSink | None) -> None:
         _sink = sink
 
 
-def events_record(events: Sequence[DomainEvent], *, rows: Sequence[Model] = ()) -> None:
+def events_record(
+    events: Sequence[DomainEvent],
+    *,
+    rows: Sequence[Model] = (),
+    first: Sequence[tuple[str, list[Any]]] = (),
+) -> None:
     """Hand the events to the registered sink, inside the caller's transaction; ``rows`` of
     the caller's own (of one model: the history of the change the events tell) are inserted
-    with them, in one statement on PostgreSQL (a status change's last round trip)."""
+    with them, after the caller's ``first`` statements (``(sql, params)``: the attempt's
+    ``UPDATE``), in one statement on PostgreSQL (a status change's last round trip)."""
     sink = _sink
     if sink is not None and events:
-        sink.events_record(events, rows)
-    elif rows:
-        rows_insert([rows])
+        sink.events_record(events, rows, first)
+    elif rows or first:
+        rows_insert([rows], first=first)

@@ -132,7 +132,8 @@ def _orm_statement(
     *first, (last_sql, _) = parts
     written = ", ".join(f"w{number} AS ({sql})" for number, (sql, _) in enumerate(first))
     each = [batch_params for _, batch_params in parts]
-    return f"WITH {written} {last_sql}", [param for params in each for param in params], each
+    sql = f"WITH {written} {last_sql}" if first else last_sql
+    return sql, [param for params in each for param in params], each
 
 
 def _compile(
@@ -179,18 +180,40 @@ def _statement(batches: Sequence[Sequence[Model]], alias: str) -> tuple[str, lis
     return sql, params
 
 
-def rows_insert(batches: Sequence[Sequence[Model]], *, using: str = "default") -> None:
+def _after(first: Sequence[tuple[str, list[Any]]], sql: str) -> str:
+    """``sql`` with the ``first`` statements before it in its ``WITH`` clause."""
+    ahead = ", ".join(f"u{number} AS ({first_sql})" for number, (first_sql, _) in enumerate(first))
+    if sql.startswith("WITH "):
+        return f"WITH {ahead}, {sql.removeprefix('WITH ')}"
+    return f"WITH {ahead} {sql}"
+
+
+def rows_insert(
+    batches: Sequence[Sequence[Model]],
+    *,
+    using: str = "default",
+    first: Sequence[tuple[str, list[Any]]] = (),
+) -> None:
     """Insert each batch (rows of one model, in order); on PostgreSQL all of them in one
-    statement, elsewhere one ``INSERT`` per batch. Empty batches are skipped."""
+    statement, elsewhere one ``INSERT`` per batch. Empty batches are skipped.
+
+    ``first``: data-modifying statements (``(sql, params)``, an ``UPDATE`` say) to run before
+    the inserts, in the same statement on PostgreSQL (in its ``WITH`` clause: one snapshot,
+    so the inserts must not need to see what they change), one by one elsewhere."""
     batches = [batch for batch in batches if batch]
-    if not batches:
-        return
     connection = connections[using]
-    if connection.vendor != "postgresql" or len(batches) == 1:
+    if connection.vendor != "postgresql" or not batches or (len(batches) == 1 and not first):
+        if first:
+            with connection.cursor() as cursor:
+                for first_sql, first_params in first:
+                    cursor.execute(first_sql, first_params)
         for batch in batches:
             type(batch[0])._default_manager.db_manager(using).bulk_create(batch)
         return
     sql, params = _statement(batches, using)
+    if first:
+        sql = _after(first, sql)
+        params = [param for _, first_params in first for param in first_params] + params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
     for batch in batches:

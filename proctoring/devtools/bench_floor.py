@@ -28,12 +28,15 @@ FLOOR_GOAL = 2.0  # an operation within twice its floor (issue 9)
 
 def statement_kind(sql: str) -> str:
     """``BEGIN``, ``COMMIT``, ``SAVEPOINT``, ``RELEASE``, ``ROLLBACK``, ``SELECT``, ``LOCK``
-    (a ``SELECT ... FOR UPDATE``), ``INSERT``, ``UPDATE``, ``DELETE`` or ``WITH`` (on
-    PostgreSQL, a change's history and event ``INSERT``s in one statement)."""
+    (a ``SELECT ... FOR UPDATE``), ``INSERT``, ``UPDATE``, ``DELETE``, ``WITH`` (on
+    PostgreSQL, a change's history and event ``INSERT``s in one statement) or ``WITH UPDATE``
+    (the attempt's ``UPDATE`` with them: core/inserts.py)."""
     text = sql.lstrip().upper()
     word = text.split(None, 1)[0] if text else ""
     if word == "SELECT" and " FOR UPDATE" in text:
         return "LOCK"
+    if word == "WITH" and text.startswith("WITH U0 AS (UPDATE "):
+        return "WITH UPDATE"
     return word
 
 
@@ -98,6 +101,13 @@ class Floor:
                 f"WITH w0 AS (INSERT INTO {self.table} (n, note) VALUES ({mark}, {mark}))"
                 f" INSERT INTO {self.table} (n, note) VALUES ({mark}, {mark})",
                 lambda i: (i, "floor", i, "floor"),
+            ),
+            # A row's UPDATE and two one-row INSERTs in one statement (PostgreSQL only).
+            "WITH UPDATE": (
+                f"WITH u0 AS (UPDATE {self.table} SET n = n + 1 WHERE id = {mark}),"
+                f" w0 AS (INSERT INTO {self.table} (n, note) VALUES ({mark}, {mark}))"
+                f" INSERT INTO {self.table} (n, note) VALUES ({mark}, {mark})",
+                lambda i: (i % ROWS + 1, i, "floor", i, "floor"),
             ),
         }
         self.calls = 0

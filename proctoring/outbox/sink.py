@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
@@ -17,7 +18,12 @@ class OutboxSink:
     """Writes events in one INSERT (with the caller's rows, in one statement on PostgreSQL),
     and wakes the in-process delivery once they commit."""
 
-    def events_record(self, events: Sequence[DomainEvent], rows: Sequence[Model] = ()) -> None:
+    def events_record(
+        self,
+        events: Sequence[DomainEvent],
+        rows: Sequence[Model] = (),
+        first: Sequence[tuple[str, list[Any]]] = (),
+    ) -> None:
         rows_insert(
             [
                 rows,
@@ -33,6 +39,7 @@ class OutboxSink:
                     )
                     for event in events
                 ],
-            ]
+            ],
+            first=first,
         )
         transaction.on_commit(delivery_wake)

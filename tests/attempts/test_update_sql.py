@@ -25,7 +25,12 @@ WRITTEN = (
 
 
 def _updates(queries):
-    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    """The attempts' UPDATEs: alone, or first in the change's one statement (PostgreSQL)."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("UPDATE", 'WITH u0 AS (UPDATE "attempts_attempt"'))
+    ]
 
 
 def _same(attempt):
