@@ -41,6 +41,31 @@ def test_a_request_logs_one_json_line_with_its_id_route_status_duration_user_and
 
 
 @pytest.mark.django_db
+def test_a_learners_action_with_its_jwt_logs_the_learner_answered_or_refused(world, log_lines):
+    """The lean path of a learner's action (rest/v1/attempt_act_lean.py): its request line
+    names the learner whose identity the lock confirmed, for a refusal too."""
+    from rest_framework.test import APIClient
+
+    from tests.rest.conftest import COURSE_ID, bearer, mint
+
+    token = mint("zed-1", preferred_username="zed", course_roles={COURSE_ID: "learner"})
+    client = APIClient()
+    body = {"exam_id": world.exam.pk}
+    created = client.post("/api/v1/attempts", body, format="json", **bearer(token))
+    assert created.status_code == 201, created.json()
+    attempt_id = created.json()["id"]
+    user_id = created.json()["user_id"]
+    refused = client.post(f"/api/v1/attempts/{attempt_id}/submit", **bearer(token))  # created
+    started = client.post(f"/api/v1/attempts/{attempt_id}/start", **bearer(token))
+    assert (refused.status_code, started.status_code) == (409, 200)
+    lines = [line for line in log_lines() if line["event"] == "request"]
+    assert [(line["status"], line["user_id"]) for line in lines[-2:]] == [
+        (409, user_id),
+        (200, user_id),
+    ]
+
+
+@pytest.mark.django_db
 def test_the_request_line_names_the_course_of_a_course_route(world, log_lines):
     client = client_for(world, "staff")
     response = client.get(f"/api/v1/courses/{world.course.course_id}/exams")

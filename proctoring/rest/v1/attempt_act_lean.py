@@ -19,6 +19,7 @@ handler, its content negotiation and headers), so they are the DRF view's answer
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -55,17 +56,27 @@ def attempt_act_lean(
     viewer = token_viewer(token) if token is not None else None
     if token is None or viewer is None:
         return None
-    guard = gate_action(request, attempt_id=attempt_id, action=action, access_code=None)
+    gates = gate_action(request, attempt_id=attempt_id, action=action, access_code=None)
+    confirmed: list[int] = []  # the caller, once the lock confirmed it: the request log's
+
+    def check(locked: Any) -> None:
+        confirmed.append(locked.user_id)
+        gates.check(locked)
+
     try:
         attempt = actions.attempt_act(
-            attempt_id=attempt_id, action=action, actor_id=None, guard=guard, viewer=viewer
+            attempt_id=attempt_id,
+            action=action,
+            actor_id=None,
+            guard=replace(gates, check=check),
+            viewer=viewer,
         )
     except actions.ViewerUnconfirmed:
         # What DRF's authentication kept of this token may be stale: it verifies anew.
         auth_cache.forget(secret_key("jwt", token))
         return None
     except Exception as exc:  # the view's exception handler answers, as in DRF's dispatch
-        return _answer(view, request, attempt_id, None, exc)
+        return _answer(view, request, attempt_id, confirmed[0] if confirmed else None, exc)
     return _answer(view, request, attempt_id, attempt.user_id, render(attempt))
 
 
