@@ -1,6 +1,7 @@
 """Where a bench run's CPU went, read from Linux's ``/proc``: the server's processes (gunicorn's
 master and its workers), the database's (every process named ``postgres``: its backends and
-its writers), the load generator's (the children this process reaped during the run) and the
+its writers, and any other database's work on the machine: run the bench alone), the load
+generator's (the children this process reaped during the run) and the
 machine's idle time.
 
     before = cpu_taken(server_pid)

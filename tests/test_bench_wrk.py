@@ -71,10 +71,20 @@ def test_bench_wrk_end_to_end(transactional_db, tmp_path):
         assert phase["responses_without_query_count"] == 0, name
         assert 0 < phase["latency_ms"]["p50"] <= phase["latency_ms"]["p99"], name
         assert phase["ratio_to_floor"] > 0, name
-        cpu = phase["cpu_ms_per_answer"]  # the server served every answer, wrk asked for it
-        assert cpu["server"] > 0 and cpu["load"] > 0 and 0 <= cpu["idle_share"] < 1, name
-        if connection.vendor == "postgresql":
-            assert cpu["database"] > 0, name
+        cpu = phase["cpu_ms_per_answer"]  # read in clock ticks (10 ms): 0 in a short run
+        assert min(cpu["server"], cpu["database"], cpu["load"]) >= 0, name
+        assert 0 <= cpu["idle_share"] < 1, name
+    # Over every phase, the server served the answers, wrk asked for them, and PostgreSQL ran
+    # their statements (every postgres process of the machine counts: on SQLite, the other
+    # suite's, which make test runs beside this one, may too).
+    spent = {
+        key: sum(
+            phase["cpu_ms_per_answer"][key] * phase["ok"] for phase in report["phases"].values()
+        )
+        for key in ("server", "database", "load")
+    }
+    assert spent["server"] > 0 and spent["load"] > 0, spent
+    assert spent["database"] > 0 or connection.vendor == "sqlite", spent
     phases = report["phases"]
     assert phases["floor_read"]["queries_per_request"]["max"] == 1
     assert phases["poll"]["queries_per_request"]["max"] == 1  # authentication included
