@@ -30,15 +30,22 @@ class Attempt(TimeStampedModel):
     .. pii: links a user to an exam and its outcome.
     """
 
-    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
+    # Not indexed alone: the composite indexes below lead with the exam (and with the user).
+    # Every status change writes indexed columns (no HOT update): each index costs an entry.
+    exam = models.ForeignKey(
+        Exam, on_delete=models.PROTECT, related_name="attempts", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_attempts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="exam_attempts",
+        db_index=False,
     )
     attempt_number = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=64, choices=CHOICES, default=AttemptStatus.CREATED)
     attempt_code = models.CharField(max_length=64, unique=True, default=new_attempt_code)
-    # The provider's id of this attempt's proctoring session.
-    external_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)  # noqa: DJ001 (None = no session, as in the reference)
+    # The provider's id of this attempt's proctoring session (indexed below: equality only).
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 (None = no session, as in the reference)
     taking_as_proctored = models.BooleanField(default=False)
     is_sample_attempt = models.BooleanField(default=False)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -74,6 +81,8 @@ class Attempt(TimeStampedModel):
             ),
         ]
         indexes = [
+            # A provider names its attempts by their session id (equality: no pattern index).
+            models.Index(fields=["external_id"], name="attempt_external_id"),
             models.Index(fields=["user", "exam"], name="attempt_user_exam"),
             models.Index(fields=["exam", "status"], name="attempt_exam_status"),
             # What the expiry job scans: running, unpaused, current attempts by deadline.
