@@ -26,10 +26,12 @@ DATABASE_COMMANDS = frozenset({"postgres"})
 
 @dataclass(frozen=True)
 class Taken:
-    """CPU seconds taken so far (user and system) by each group, and the machine's times."""
+    """CPU seconds taken so far (user and system): by each process of the server and of the
+    database (by pid: a process may end or start between two readings), by the reaped
+    children, and the machine's busy and total times."""
 
-    server: float
-    database: float
+    server: dict[int, float]
+    database: dict[int, float]
     load: float
     machine_busy: float
     machine_all: float
@@ -62,7 +64,8 @@ def cpu_taken(server_pid: int) -> Taken | None:
     taken so far; None where ``/proc`` is missing."""
     if not (PROC / "stat").exists():
         return None
-    server = database = 0.0
+    server: dict[int, float] = {}
+    database: dict[int, float] = {}
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
@@ -71,9 +74,9 @@ def cpu_taken(server_pid: int) -> Taken | None:
         except (OSError, ValueError, IndexError):
             continue  # the process ended meanwhile
         if int(entry.name) == server_pid or parent == server_pid:
-            server += seconds
+            server[int(entry.name)] = seconds
         elif command in DATABASE_COMMANDS:
-            database += seconds
+            database[int(entry.name)] = seconds
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy, total = _machine_seconds()
     return Taken(server, database, children.ru_utime + children.ru_stime, busy, total)
@@ -86,7 +89,14 @@ def cpu_spent(before: Taken | None, after: Taken | None, answers: int) -> dict[s
         return {"server": None, "database": None, "load": None, "idle_share": None}
 
     def per_answer(name: str) -> float:
-        spent: float = getattr(after, name) - getattr(before, name)
+        first, last = getattr(before, name), getattr(after, name)
+        spent: float
+        if isinstance(last, dict):
+            # What each process took between the readings (all of it for one that started
+            # meanwhile; nothing is known of one that ended).
+            spent = sum(seconds - first.get(pid, 0.0) for pid, seconds in last.items())
+        else:
+            spent = float(last - first)
         return round(1000 * spent / answers, 3)
 
     elapsed = after.machine_all - before.machine_all

@@ -137,8 +137,9 @@ def test_cpu_use_reads_proc_and_shares_per_answer():
     line = "4242 (my (odd) name) S 17 4242 4242 0 -1 4194560 1 0 0 0 250 150 0 0 20 0 1 0"
     ticks = cpu_use._ticks_per_second()
     assert cpu_use._process_seconds(line) == (17, "my (odd) name", 400 / ticks)
-    before = cpu_use.Taken(server=1.0, database=2.0, load=0.5, machine_busy=10, machine_all=20)
-    after = cpu_use.Taken(server=2.0, database=2.5, load=0.7, machine_busy=13, machine_all=24)
+    # Process 8 ended between the readings (its time is not known), 9 started (all of it).
+    before = cpu_use.Taken({1: 1.0}, {7: 2.0, 8: 5.0}, 0.5, machine_busy=10, machine_all=20)
+    after = cpu_use.Taken({1: 2.0}, {7: 2.25, 9: 0.25}, 0.7, machine_busy=13, machine_all=24)
     assert cpu_use.cpu_spent(before, after, 1000) == {
         "server": 1.0,
         "database": 0.5,
@@ -149,4 +150,5 @@ def test_cpu_use_reads_proc_and_shares_per_answer():
     assert cpu_use.cpu_spent(before, after, 0)["idle_share"] is None
     # This process's own pid counts as "the server": its CPU is above zero.
     taken = cpu_use.cpu_taken(os.getpid())
-    assert taken is not None and taken.server > 0 and taken.machine_all > taken.machine_busy
+    assert taken is not None and taken.server[os.getpid()] > 0
+    assert taken.machine_all > taken.machine_busy

@@ -1,4 +1,5 @@
-"""One attempt's status change written by an ``UPDATE`` compiled once per set of columns.
+"""One attempt's status change written by an ``UPDATE`` compiled once per set of columns
+(sent with the change's history and events: ``core.inserts.rows_insert(first=...)``).
 
 The one transition changes a locked attempt: every value it writes is known in Python (the
 row is locked, so what was read is what is stored). The ORM built and compiled that
@@ -45,10 +46,3 @@ def attempt_row_update_statement(
     sql, fields = _statement(connection.vendor, tuple(values))
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
     return sql, [*params, attempt_id]
-
-
-def attempt_row_update(*, attempt_id: int, values: Mapping[str, Any]) -> None:
-    """Write these plain values (no expressions) to the attempt's row: one ``UPDATE``."""
-    sql, params = attempt_row_update_statement(attempt_id=attempt_id, values=values)
-    with connections["default"].cursor() as cursor:
-        cursor.execute(sql, params)

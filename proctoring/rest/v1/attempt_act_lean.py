@@ -7,7 +7,8 @@ before the view locks the attempt (another). Here the token is verified on the C
 claims kept by ``auth_cache``, as the poll's lean path keeps them), and the lock reads, as a
 sub-select, the user of that identity: it must be active, must have had exactly these claims
 applied, and must own the attempt (``attempts.actions.ViewerUnconfirmed`` else, with nothing
-changed). A start or submit is then 3 statements and the commit, the identity included.
+changed). A start or submit is then 2 statements and the commit on PostgreSQL, the identity
+included: the lock, then the change (its UPDATE, history and events in one statement).
 
 Every other case goes to the DRF view, which answers as before: an identity to make or update
 (a first request, changed claims), an inactive user, a refused or malformed token, an API key
