@@ -50,6 +50,15 @@ def _process_seconds(stat: str) -> tuple[int, str, float]:
     return int(fields[1]), command, (int(fields[11]) + int(fields[12])) / _ticks_per_second()
 
 
+def process_seconds(pid: int) -> float | None:
+    """CPU seconds (user and system) a process of this machine has taken so far; None when
+    there is no such process here (or no ``/proc``)."""
+    try:
+        return _process_seconds((PROC / str(pid) / "stat").read_text())[2]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _machine_seconds() -> tuple[float, float]:
     """Busy and total seconds of every CPU since boot (``/proc/stat``'s first line)."""
     values = [int(v) for v in (PROC / "stat").read_text().splitlines()[0].split()[1:]]

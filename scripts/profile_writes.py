@@ -25,11 +25,11 @@ import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from bench_support import django_ready
 from bench_wrk import make_world
+from cpu_use import process_seconds
 
 PHASES = ("floor_read", "poll", "floor_write", "start", "submit", "verify", "reject")
 
@@ -72,7 +72,8 @@ def _environ(line: str) -> dict[str, Any]:
 
 def _backend_seconds() -> float | None:
     """CPU seconds the database's server process for this connection has taken so far (a
-    PostgreSQL backend on this machine, read from ``/proc``), else None."""
+    PostgreSQL backend on this machine, read from ``/proc``), else None (the server runs
+    elsewhere)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -81,12 +82,7 @@ def _backend_seconds() -> float | None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             connection._bench_backend_pid = cursor.fetchone()[0]  # type: ignore[attr-defined]
-    try:
-        stat = Path(f"/proc/{connection._bench_backend_pid}/stat").read_text()  # type: ignore[attr-defined]
-    except OSError:
-        return None  # the server runs elsewhere
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return process_seconds(connection._bench_backend_pid)  # type: ignore[attr-defined]
 
 
 def play(handler: Any, lines: list[str], warm: int, profiler: Any = None) -> dict[str, Any]:

@@ -152,3 +152,11 @@ def test_cpu_use_reads_proc_and_shares_per_answer():
     taken = cpu_use.cpu_taken(os.getpid())
     assert taken is not None and taken.server[os.getpid()] > 0
     assert taken.machine_all > taken.machine_busy
+
+
+def test_a_process_cpu_is_read_by_its_pid_and_none_for_no_such_process():
+    sys.path.insert(0, str(SCRIPT.parent))
+    import cpu_use
+
+    assert cpu_use.process_seconds(os.getpid()) > 0
+    assert cpu_use.process_seconds(2**22 + 12345) is None  # above Linux's largest pid

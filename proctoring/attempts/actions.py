@@ -205,7 +205,7 @@ def attempt_act(
     subject and claims digest) whose user the lock reads and confirms as the attempt's
     owner: ``ViewerUnconfirmed`` when it cannot, with nothing changed."""
     if (actor_id is None) == (viewer is None):
-        raise ValueError("give an actor_id or a viewer, not both")
+        raise ValueError("give an actor_id or a viewer: one of them")
     if action not in LEARNER_ACTIONS:
         raise AttemptActionNotAllowed(f"{action!r} is not an action on an attempt.")
     rule = LEARNER_ACTIONS[action]

@@ -93,8 +93,7 @@ def _answer(
     view.headers = view.default_response_headers
     if user_id is not None:
         # The request log names the caller; only its id is known, and only its id is read.
-        user = loaded_instance(user_model(), {"id": user_id, "is_active": True})
-        request.user = drf_request._request.user = user
+        drf_request.user = loaded_instance(user_model(), {"id": user_id, "is_active": True})
     view.format_kwarg = view.get_format_suffix(**kwargs)
     renderer, media_type = view.perform_content_negotiation(drf_request)
     drf_request.accepted_renderer, drf_request.accepted_media_type = renderer, media_type
