@@ -121,10 +121,22 @@ def test_one_row_inserted_gets_its_id_and_its_insert_is_compiled_once():
         AttemptHistory(attempt_id=attempt.pk, to_status=f"s{n}", changed_at=now(), cause="one")
         for n in range(3)
     ]
-    with mock.patch.object(inserts, "_returning_sql", wraps=inserts._returning_sql) as compile_:
+    saved = []
+    model_save = AttemptHistory.save
+
+    def save(self, *args, **kwargs):
+        saved.append(self)
+        return model_save(self, *args, **kwargs)
+
+    with (
+        mock.patch.object(inserts, "_returning_sql", wraps=inserts._returning_sql) as compile_,
+        mock.patch.object(AttemptHistory, "save", save),
+    ):
         for row in rows:
             row_insert(row)
     assert compile_.call_count == (1 if on_postgresql() else 0)  # elsewhere: ``save``
+    # On PostgreSQL the compiled INSERT writes them, never the model's ``save``.
+    assert len(saved) == (0 if on_postgresql() else 3)
     stored = AttemptHistory.objects.filter(attempt=attempt, cause="one").order_by("id")
     assert [row.pk for row in stored] == [row.pk for row in rows]
     assert [row.to_status for row in stored] == ["s0", "s1", "s2"]

@@ -173,26 +173,42 @@ def cascade_attempts_lock(*, attempt: Attempt, exams: Mapping[int, Exam]) -> lis
 
 @cache
 def _insert_many_sql(alias: str, count: int) -> str:
+    """The cascade's ``INSERT`` of ``count`` attempts. On PostgreSQL one array of values per
+    column (``UNNEST``, as the ORM's own bulk insert writes it): the same text whatever the
+    number of rows, few parameters, so psycopg keeps it parsed and the server prepares it;
+    elsewhere a ``VALUES`` row per attempt."""
     connection = connections[alias]
     qn = connection.ops.quote_name
     fields = insert_fields(Attempt)
-    row = f"({', '.join('%s' for _ in fields)})"
+    if connection.vendor == "postgresql":
+        # No length in an array's type (varchar[], not varchar(64)[]): nothing is cut.
+        arrays = [f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in fields]
+        rows = f"SELECT * FROM UNNEST({', '.join(arrays)})"
+    else:
+        row = f"({', '.join('%s' for _ in fields)})"
+        rows = f"VALUES {', '.join(row for _ in range(count))}"
     suffix = connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, [], [])
     return (
         f"{connection.ops.insert_statement(on_conflict=OnConflict.IGNORE)}"
         f" {qn(Attempt._meta.db_table)} ({', '.join(qn(field.column) for field in fields)})"
-        f" VALUES {', '.join(row for _ in range(count))} {suffix}"
+        f" {rows} {suffix}"
     ).rstrip()
 
 
 def attempts_insert_new(rows: Sequence[Attempt]) -> None:
     """Insert the cascade's new attempts in one statement, skipping any that a unique
     constraint refuses (one created meanwhile), as ``bulk_create(ignore_conflicts=True)``
-    did; the rows get no ids (the caller locks them next). Its SQL is written once per
-    number of rows, the values prepared as the ORM prepares them."""
+    did; the rows get no ids (the caller locks them next). Its SQL is written once (once per
+    number of rows on SQLite), the values prepared as the ORM prepares them."""
     if not rows:
         return
     connection = connections["default"]
-    params = [value for row in rows for value in prepared_values(row, connection)]
+    values = [prepared_values(row, connection) for row in rows]
+    if connection.vendor == "postgresql":
+        sql = _insert_many_sql(connection.alias, 0)
+        params = [list(column) for column in zip(*values, strict=True)]
+    else:
+        sql = _insert_many_sql(connection.alias, len(rows))
+        params = [value for row in values for value in row]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_many_sql(connection.alias, len(rows)), params)
+        cursor.execute(sql, params)

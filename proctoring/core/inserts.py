@@ -234,7 +234,9 @@ def _returning_sql(row: Model, alias: str) -> tuple[str, tuple[Field[Any, Any], 
     compiler.returning_fields = [pk]
     ((sql, orm),) = compiler.as_sql()
     values = _values(fields, [row], alias)
-    returns_id = sql.endswith(f"RETURNING {compiler.quote_name_unless_alias(pk.column)}")
+    # The backend's own RETURNING clause for the key ("table"."id" since Django 5.2).
+    returning = compiler.connection.ops.return_insert_columns([pk])
+    returns_id = returning is not None and sql.endswith(f" {returning[0]}")
     if not returns_id or _layout(list(orm), values, len(fields)) is not False:
         return None
     return sql, fields
