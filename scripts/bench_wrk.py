@@ -516,6 +516,16 @@ def table(reports: dict[str, dict[str, Any]]) -> str:
 # --- The run ---------------------------------------------------------------------------------
 
 
+def statistics_refresh(connection: Any) -> None:
+    """The planner's statistics of the world just written, as a running service has them
+    (autovacuum's ANALYZE follows bulk writes, but not within the seconds before the first
+    run): without them PostgreSQL plans for empty tables, and a staff page joins and sorts
+    every attempt of the course (16 ms) where its index gives the 25 rows (0.1 ms)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     wrk_path()
@@ -535,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     with _quiet_proctoring_log(True):
         phases = make_world(args, prefix)
     phases.pop("_staff")
+    statistics_refresh(connection)
     setup_seconds = time.perf_counter() - started
     connections.close_all()
 

@@ -160,3 +160,34 @@ def test_a_process_cpu_is_read_by_its_pid_and_none_for_no_such_process():
 
     assert cpu_use.process_seconds(os.getpid()) > 0
     assert cpu_use.process_seconds(2**22 + 12345) is None  # above Linux's largest pid
+
+
+@pytest.mark.django_db
+def test_the_world_gets_the_planners_statistics_before_the_runs():
+    """On PostgreSQL the bench ANALYZEs what it wrote (a new table's statistics say it is
+    empty until autovacuum comes); SQLite has nothing to refresh."""
+    from django.test.utils import CaptureQueriesContext
+
+    from proctoring.attempts.services import attempt_create
+    from tests.factories import ExamFactory, UserFactory
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    import bench_wrk
+
+    exam = ExamFactory()
+    for user in UserFactory.create_batch(30):
+        attempt_create(exam_id=exam.pk, user_id=user.pk)
+
+    def rows_planned():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'attempts_attempt'")
+            return cursor.fetchone()[0]
+
+    before = rows_planned() if connection.vendor == "postgresql" else None
+    with CaptureQueriesContext(connection) as queries:
+        bench_wrk.statistics_refresh(connection)
+    if connection.vendor == "postgresql":
+        assert before < 30 and rows_planned() >= 30
+        assert [q["sql"] for q in queries.captured_queries] == ["ANALYZE"]
+    else:
+        assert queries.captured_queries == []
