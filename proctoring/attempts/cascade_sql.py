@@ -182,7 +182,7 @@ def _insert_many_sql(alias: str, count: int) -> str:
     fields = insert_fields(Attempt)
     if connection.vendor == "postgresql":
         # No length in an array's type (varchar[], not varchar(64)[]): nothing is cut.
-        arrays = [f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in fields]
+        arrays = [f"(%s)::{str(field.db_type(connection)).split('(')[0]}[]" for field in fields]
         rows = f"SELECT * FROM UNNEST({', '.join(arrays)})"
     else:
         row = f"({', '.join('%s' for _ in fields)})"

@@ -21,6 +21,7 @@ from typing import Any
 from django.db.backends.signals import connection_created
 from psycopg.adapt import Loader
 
+_c_module: Any
 try:
     from psycopg._cmodule import _psycopg as _c_module
 except ImportError:  # psycopg without its C extension (psycopg[c] or psycopg[binary])
