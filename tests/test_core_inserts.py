@@ -190,3 +190,26 @@ def test_statements_given_first_run_even_with_no_row():
     update = attempt_row_update_statement(attempt_id=attempt.pk, values={"status": "started"})
     rows_insert([[]], first=[update])
     assert Attempt.objects.get(pk=attempt.pk).status == "started"
+
+
+def test_a_row_with_its_key_given_is_an_insert_to_send_with_other_writes():
+    """``row_insert_statement``: the INSERT of a row whose id the caller took beforehand (a
+    staff review's record), run among ``rows_insert``'s ``first`` statements."""
+    from proctoring.core.inserts import inserted, row_insert_statement
+
+    attempt = attempt_create(exam_id=ExamFactory().pk, user_id=UserFactory().pk)
+    taken = (AttemptHistory.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 50
+    row = AttemptHistory(
+        id=taken, attempt_id=attempt.pk, to_status="keyed", changed_at=now(), cause="k"
+    )
+    sql, params = row_insert_statement(row)
+    assert sql.startswith("INSERT") and params[0] == taken
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert([], first=[(sql, params)])
+    inserted(row)
+    assert len(queries.captured_queries) == 1 and row._state.adding is False
+    assert AttemptHistory.objects.get(pk=taken).to_status == "keyed"
+    expression = AttemptHistory(
+        id=taken + 1, attempt_id=attempt.pk, to_status="x", changed_at=now(), cause=Value("e")
+    )
+    assert row_insert_statement(expression) is None  # the ORM's to insert

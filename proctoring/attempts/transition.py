@@ -94,15 +94,22 @@ class _Writes:
 
 
 def attempts_transition(
-    *, attempts: Sequence[Attempt], move: Move, moment: datetime | None = None
+    *,
+    attempts: Sequence[Attempt],
+    move: Move,
+    moment: datetime | None = None,
+    first: Sequence[tuple[str, list[Any]]] = (),
 ) -> list[Attempt]:
     """Apply ``move`` to ``attempts``, locked by the caller and loaded with exam, course and
     user; return the attempts that changed, updated in memory.
 
+    ``first``: the caller's own writes (``(sql, params)``: a review's record, say), sent
+    ahead of the change's, in its statement on PostgreSQL; sent even when nothing moves.
+
     Raises ``ProctoredExamIllegalStatusTransition`` (and changes nothing) when the move is
     illegal for any of them.
     """
-    writes = _Writes(moment=moment or now())
+    writes = _Writes(moment=moment or now(), updates=list(first))
     moved = _apply(attempts, move, writes)
     # The attempt's UPDATE, the history and the events in one statement on PostgreSQL
     # (core/inserts.py): nothing read in between depends on the attempt's row.

@@ -274,8 +274,41 @@ def row_insert(row: Model, *, using: str = "default") -> None:
     row._state.adding, row._state.db = False, using
 
 
+_keyed: dict[tuple[str, type[Model]], tuple[str, tuple[Field[Any, Any], ...]]] = {}
+
+
+def row_insert_statement(row: Model, *, using: str = "default") -> tuple[str, list[Any]] | None:
+    """One new row's ``INSERT`` with its key given (``row.pk``, taken from its sequence by the
+    caller), and its parameters, for a caller that runs it with its other writes
+    (``rows_insert(first=...)``); compiled once per model, its values prepared as the ORM's
+    compiler does. None when a value is an expression (the caller inserts the row itself)."""
+    model = type(row)
+    assert row.pk is not None, "the row's key comes from its sequence, read beforehand"
+    key = (using, model)
+    found = _keyed.get(key)
+    if found is None:
+        pk = model._meta.pk
+        assert pk is not None
+        fields = (pk, *_fields(model))
+        query = InsertQuery(model)
+        query.insert_values(list(fields), [row], raw=False)
+        ((sql, _),) = query.get_compiler(using=using).as_sql()
+        found = _keyed[key] = (sql, fields)
+    values = _values(found[1], [row], using)
+    if not values:
+        return None
+    row._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    return found[0], values
+
+
+def inserted(row: Model, *, using: str = "default") -> None:
+    """Mark ``row`` as stored (its ``INSERT`` ran with a caller's other writes)."""
+    row._state.adding, row._state.db = False, using
+
+
 def inserts_clear() -> None:
     """Forget the compiled shapes (tests that change the schema or the settings)."""
     with _shapes_lock:
         _shapes.clear()
         _returning.clear()
+        _keyed.clear()

@@ -4,19 +4,22 @@ Each locks its attempt once, keeps the review as it arrived, and moves the attem
 one transition (proctoring/attempts/transition.py), whose events tell the platforms; a review
 that cannot apply is kept flagged, with a ``review.attention_needed`` event for course staff.
 A provider review is 5 statements: the lock (with what the latest review was), the review's
-INSERT, and the transition's UPDATE, history and event INSERTs.
+INSERT, and the transition's UPDATE, history and event INSERTs (one statement on PostgreSQL).
+A staff review on PostgreSQL is 2: its lock reads the record's id from its sequence, so the
+record's INSERT goes in the transition's statement.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 
 from proctoring.attempts.actions import attempt_lock_current
 from proctoring.attempts.locks import attempt_lock, attempt_lock_by_external_id
@@ -25,7 +28,7 @@ from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.transition import Move, attempt_event_without_change, attempts_transition
 from proctoring.core.clock import now
 from proctoring.core.events import REVIEW_ATTENTION_NEEDED
-from proctoring.core.inserts import row_insert
+from proctoring.core.inserts import inserted, row_insert, row_insert_statement, rows_insert
 from proctoring.courses.provider_settings import course_provider_settings
 from proctoring.exams.selectors import exam_provider_name
 from proctoring.exceptions import (
@@ -69,6 +72,18 @@ _ANNOTATIONS = {
     "latest_review_raw": _latest_provider_review("raw"),
     "policy_on_violation": _policy("on_violation"),
     "policy_on_suspicious": _policy("on_suspicious"),
+}
+
+
+# A staff review's record takes its id from its sequence in the lock's statement (PostgreSQL):
+# the record's INSERT then goes with the change's writes, in their one statement.
+NEXT_REVIEW_ID = "next_review_id"
+_NEXT_ID = {
+    NEXT_REVIEW_ID: RawSQL(
+        "nextval(pg_get_serial_sequence(%s, %s))",
+        (Review._meta.db_table, "id"),
+        output_field=BigIntegerField(),
+    )
 }
 
 
@@ -167,9 +182,16 @@ def _review_row(attempt: Attempt, decision: Decision, report: ReviewReport) -> R
 
 
 def _apply(
-    attempt: Attempt, review: Review, decision: Decision, info: dict[str, Any], *, cause: str
-) -> None:
-    """Move the attempt to the review's verdict, or flag the review for staff."""
+    attempt: Attempt,
+    review: Review,
+    decision: Decision,
+    info: dict[str, Any],
+    *,
+    cause: str,
+    first: Sequence[tuple[str, list[Any]]] = (),
+) -> bool:
+    """Move the attempt to the review's verdict, or flag the review for staff; whether the
+    ``first`` statements (the review's record) went with the move's writes."""
     if decision.verdict is not None:
         move = Move(
             decision.verdict,
@@ -179,8 +201,9 @@ def _apply(
             review=True,
             review_info=info,
         )
-        attempts_transition(attempts=[attempt], move=move, moment=review.received_at)
-    elif decision.flagged:
+        attempts_transition(attempts=[attempt], move=move, moment=review.received_at, first=first)
+        return True
+    if decision.flagged:
         data = {
             "review_status": attempt.status,
             "reviewer_id": review.reviewer_user_id,
@@ -194,6 +217,7 @@ def _apply(
             data=data,
             moment=review.received_at,
         )
+    return False
 
 
 def review_by_staff(
@@ -207,8 +231,11 @@ def review_by_staff(
     """Course staff review an attempt: verify, reject or ask for a second review; changing a
     verdict already given (an override) needs a ``reason``. Nobody reviews their own attempt.
     ``authorize`` may refuse the locked attempt (by raising) before anything changes."""
+    keyed = connection.vendor == "postgresql"  # the record's id read by the lock
     with transaction.atomic():
-        attempt = attempt_lock_current(attempt_id=attempt_id, authorize=authorize)
+        attempt = attempt_lock_current(
+            attempt_id=attempt_id, authorize=authorize, annotations=_NEXT_ID if keyed else None
+        )
         if actor_id is not None and attempt.user_id == actor_id:
             raise SelfReview(f"Attempt {attempt_id} is your own: another staff member reviews it.")
         decision = staff_review_decision(
@@ -224,12 +251,21 @@ def review_by_staff(
             reason=reason,
             received_at=now(),
         )
-        row_insert(review)  # its INSERT compiled once (core/inserts.py)
+        record: list[tuple[str, list[Any]]] = []
+        if keyed:
+            review.pk = getattr(attempt, NEXT_REVIEW_ID)
+            statement = row_insert_statement(review)
+            record = [statement] if statement is not None else []
+        if not record:
+            row_insert(review)  # its INSERT compiled once (core/inserts.py)
         info = {"source": "staff" if actor_id is not None else "system", "review_id": review.pk}
         if reason:
             info["reason"] = reason
         cause = "staff:override" if decision.why == "override" else "staff:review"
-        _apply(attempt, review, decision, info, cause=cause)
+        if not _apply(attempt, review, decision, info, cause=cause, first=record):
+            rows_insert([], first=record)  # the record alone: nothing else to write
+        if record:
+            inserted(review)
     return ReviewOutcome(
         review.pk, attempt.pk, attempt.status, review.applied, False, attempt=attempt
     )

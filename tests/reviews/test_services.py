@@ -189,6 +189,23 @@ def test_staff_review_records_the_reviewer_and_an_override_needs_a_reason(submit
     assert event.payload["reason"] == "notes on the desk"
 
 
+def test_a_staff_verdict_the_attempt_has_is_recorded_without_a_change(submitted):
+    """The record's INSERT goes alone when the move changes nothing (rule 4): on PostgreSQL
+    the lock (which reads the record's id from its sequence) and the INSERT."""
+    staff = UserFactory(username="reviewer")
+    first = review_by_staff(attempt_id=submitted.pk, verdict="verified", actor_id=staff.pk)
+    history = AttemptHistory.objects.filter(attempt=submitted).count()
+    with CaptureQueriesContext(connection) as queries:
+        again = review_by_staff(attempt_id=submitted.pk, verdict="verified", actor_id=staff.pk)
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    statements = [sql for sql in statements if not sql.startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 2, statements
+    assert again.review_id > first.review_id and again.status == "verified"
+    kept = Review.objects.get(pk=again.review_id)
+    assert (kept.verdict, kept.applied, kept.status_before) == ("verified", False, "verified")
+    assert AttemptHistory.objects.filter(attempt=submitted).count() == history
+
+
 def test_staff_cannot_review_their_own_attempt_or_a_running_one(exam, learner, submitted):
     with pytest.raises(SelfReview):
         review_by_staff(attempt_id=submitted.pk, verdict="verified", actor_id=learner.pk)
