@@ -15,12 +15,15 @@ which process took it. Elsewhere than Linux the figures are None.
 
 from __future__ import annotations
 
-import os
 import resource
 from dataclasses import dataclass
-from pathlib import Path
 
-PROC = Path("/proc")
+# One reader of /proc for the benches: the service's (proctoring bench) and these scripts'.
+from proctoring.devtools.cpu import PROC
+from proctoring.devtools.cpu import process_seconds as process_seconds  # profile_writes
+from proctoring.devtools.cpu import process_stat as _process_seconds
+from proctoring.devtools.cpu import ticks_per_second as _ticks_per_second
+
 DATABASE_COMMANDS = frozenset({"postgres"})
 
 
@@ -35,28 +38,6 @@ class Taken:
     load: float
     machine_busy: float
     machine_all: float
-
-
-def _ticks_per_second() -> int:
-    return int(os.sysconf("SC_CLK_TCK"))
-
-
-def _process_seconds(stat: str) -> tuple[int, str, float]:
-    """The parent pid, command and CPU seconds (utime + stime) of a ``/proc/PID/stat`` line."""
-    name_end = stat.rindex(")")
-    command = stat[stat.index("(") + 1 : name_end]
-    fields = stat[name_end + 2 :].split()
-    # After the command: state(0) ppid(1) ... utime(11) stime(12)
-    return int(fields[1]), command, (int(fields[11]) + int(fields[12])) / _ticks_per_second()
-
-
-def process_seconds(pid: int) -> float | None:
-    """CPU seconds (user and system) a process of this machine has taken so far; None when
-    there is no such process here (or no ``/proc``)."""
-    try:
-        return _process_seconds((PROC / str(pid) / "stat").read_text())[2]
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def _machine_seconds() -> tuple[float, float]:

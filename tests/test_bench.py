@@ -134,3 +134,50 @@ def test_statements_are_logged_as_written(transactional_db):
     read = json.loads(out.getvalue())["operations"]["get_exam_attempt"]["sql_of_first_call"]
     assert len(read) == 1 and "%s" in read[0]
     assert "last_executed_query" not in vars(connection.ops)
+
+
+def test_each_operation_and_its_floor_say_where_their_cpu_went(report):
+    """cpu_ms: this process's CPU per call, and on PostgreSQL (on this machine) the server
+    process's; on SQLite the database runs in this process (null)."""
+    spent = {"process": 0.0, "database": 0.0, "floor_database": 0.0}
+    for name, row in report["operations"].items():
+        for cpu in (row["cpu_ms"], row["floor"]["cpu_ms"]):
+            assert _is_number(cpu["process"]) and cpu["process"] >= 0, name
+            if on_postgresql():
+                assert _is_number(cpu["database"]) and cpu["database"] >= 0, name
+            else:
+                assert cpu["database"] is None, name
+        spent["process"] += row["cpu_ms"]["process"] * row["count"]
+        spent["database"] += (row["cpu_ms"]["database"] or 0) * row["count"]
+        spent["floor_database"] += (row["floor"]["cpu_ms"]["database"] or 0) * row["count"]
+    assert spent["process"] > 0  # read in nanoseconds: every call takes some
+    if on_postgresql():  # read in clock ticks: over every call, the server took some
+        assert spent["database"] > 0 and spent["floor_database"] > 0, spent
+
+
+def test_a_server_process_is_read_by_its_id_and_none_when_it_is_not_here():
+    import os
+
+    from proctoring.devtools.cpu import ServerCpu, database_process
+
+    assert database_process(os.getpid()) is None  # python, not postgres
+    assert database_process(None) is None and database_process(2**22 + 12345) is None
+    server = ServerCpu(lambda: None)
+    with server:
+        sum(range(20_000))
+    assert server.seconds is None and server.per_call_ms(3) is None  # nothing to read
+
+
+@pytest.mark.django_db
+def test_the_server_process_of_djangos_connection_is_found_on_postgresql():
+    from django.db import connection
+
+    from proctoring.devtools.cpu import database_process
+    from proctoring.devtools.management.commands.bench import backend_pid
+
+    connection.ensure_connection()
+    pid = backend_pid()
+    if on_postgresql():
+        assert pid is not None and database_process(pid) == pid  # the server on this machine
+    else:
+        assert pid is None

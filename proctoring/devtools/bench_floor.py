@@ -21,6 +21,8 @@ from typing import Any
 
 from django.db import connection
 
+from proctoring.devtools.cpu import ServerCpu
+
 ROWS = 100  # rows of the scratch table the statements read and change
 PAGE_ROWS = 50  # rows a PAGE reads (a page of the staff list)
 FLOOR_GOAL = 2.0  # an operation within twice its floor (issue 9)
@@ -122,6 +124,10 @@ class Floor:
         sql, params = self.statements["INSERT"]
         return sql, params(number)
 
+    def backend_pid(self) -> int | None:
+        """The PostgreSQL server process serving the floor's connection, else None."""
+        return int(self.raw.info.backend_pid) if self.postgresql else None
+
     def drop(self) -> None:
         self.raw.execute(f"DROP TABLE IF EXISTS {self.table}")
 
@@ -147,13 +153,21 @@ def floors_measure(shapes: dict[str, tuple[Sequence[str], int]]) -> dict[str, di
         try:
             for name, (shape, calls) in shapes.items():
                 floor.time(shape)  # a first run: statements prepared, pages in memory
-                seconds = [floor.time(shape) for _ in range(max(calls, 1))]
+                server_cpu = ServerCpu(floor.backend_pid)
+                with server_cpu:
+                    cpu_started = time.process_time()
+                    seconds = [floor.time(shape) for _ in range(max(calls, 1))]
+                    cpu_seconds = time.process_time() - cpu_started
                 mean = sum(seconds) / len(seconds)
                 found[name] = {
                     "shape": list(shape),
                     "calls": len(seconds),
                     "mean_ms": round(1000 * mean, 3),
                     "ops_per_second": round(1 / mean, 1) if mean > 0 else 0.0,
+                    "cpu_ms": {
+                        "process": round(1000 * cpu_seconds / len(seconds), 3),
+                        "database": server_cpu.per_call_ms(len(seconds)),
+                    },
                 }
         finally:
             floor.drop()
