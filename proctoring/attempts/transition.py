@@ -43,7 +43,10 @@ from proctoring.attempts.events import (
 from proctoring.attempts.models import Attempt, AttemptHistory, new_attempt_code
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.attempts.timer import attempt_allowances_loaded, attempt_clock_at_start
-from proctoring.attempts.update_sql import attempt_row_update_statement
+from proctoring.attempts.update_sql import (
+    attempt_row_update_statement,
+    attempt_rows_update_statement,
+)
 from proctoring.core.clock import now
 from proctoring.core.events import DomainEvent, events_record
 from proctoring.courses.provider_settings import course_provider_settings
@@ -202,7 +205,15 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
         values = _plain(rest[0], fields, target, move, events_each)
         writes.updates.append(attempt_row_update_statement(attempt_id=rest[0].pk, values=values))
     elif rest:
-        Attempt.objects.filter(pk__in=[attempt.pk for attempt in rest]).update(**fields)
+        # Locked attempts: their values are known here too; one UPDATE of them all, with the
+        # change's other writes on PostgreSQL, else the ORM's.
+        statement = attempt_rows_update_statement(
+            [(attempt.pk, _plain(attempt, fields, target, move, events_each)) for attempt in rest]
+        )
+        if statement is not None:
+            writes.updates.append(statement)
+        else:
+            Attempt.objects.filter(pk__in=[attempt.pk for attempt in rest]).update(**fields)
     for attempt in group:
         from_status = attempt.status
         writes.record(attempt.pk, from_status, target, move)

@@ -6,13 +6,14 @@ row is locked, so what was read is what is stored). The ORM built and compiled t
 ``UPDATE`` at every change, its ``F()`` and ``Case`` expressions included, in about as much
 time as the database took to run it. Here the statement is written once per set of columns
 from the model's own fields, and each value is prepared by its field as the ORM would
-(``get_db_prep_save``). A change of many attempts at once (a cascade, the expiry job) keeps
-the ORM's one ``UPDATE`` for all of them.
+(``get_db_prep_save``). A change of many locked attempts at once (a cascade, the expiry job)
+is one ``UPDATE`` too on PostgreSQL, each row's values in arrays (``UPDATE ... FROM UNNEST``:
+one text whatever the number of rows); elsewhere the ORM's ``UPDATE`` of them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -46,3 +47,45 @@ def attempt_row_update_statement(
     sql, fields = _statement(connection.vendor, tuple(values))
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
     return sql, [*params, attempt_id]
+
+
+@cache
+def _rows_statement(names: tuple[str, ...]) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    connection = connections["default"]
+    qn = connection.ops.quote_name
+    meta = Attempt._meta
+    pk = meta.pk
+    assert pk is not None
+    fields: tuple[Field[Any, Any], ...] = tuple(
+        field for field in (meta.get_field(name) for name in names) if isinstance(field, Field)
+    )
+    assert len(fields) == len(names), names  # concrete columns only
+    every = (pk, *fields)
+    # No length in an array's type (varchar[], not varchar(64)[]): nothing is cut.
+    arrays = ", ".join(f"(%s)::{str(f.db_type(connection)).split('(')[0]}[]" for f in every)
+    columns = ", ".join(qn(str(field.column)) for field in every)
+    assignments = ", ".join(f"{qn(str(f.column))} = v.{qn(str(f.column))}" for f in fields)
+    key = qn(str(pk.column))
+    sql = (
+        f"UPDATE {qn(meta.db_table)} AS t SET {assignments}"
+        f" FROM UNNEST({arrays}) AS v({columns}) WHERE t.{key} = v.{key}"
+    )
+    return sql, fields
+
+
+def attempt_rows_update_statement(
+    rows: Sequence[tuple[int, Mapping[str, Any]]],
+) -> tuple[str, list[Any]] | None:
+    """The one ``UPDATE`` writing each attempt's plain values (``(id, values)``, the same
+    columns for every row) and its parameters, one array per column; None where the
+    database has no arrays (SQLite: the caller uses the ORM's ``UPDATE``)."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql" or not rows:
+        return None
+    sql, fields = _rows_statement(tuple(rows[0][1]))
+    params: list[Any] = [[attempt_id for attempt_id, _ in rows]]
+    for field in fields:
+        params.append(
+            [field.get_db_prep_save(values[field.name], connection) for _, values in rows]
+        )
+    return sql, params

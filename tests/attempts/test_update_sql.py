@@ -67,3 +67,34 @@ def test_a_late_submit_times_out_at_the_deadline_as_the_expression_would(
     stored = Attempt.objects.get(pk=attempt.pk)
     assert stored.status in {"timed_out", "submitted"}
     assert stored.completed_at == started.deadline_at  # the deadline, not the moment
+
+
+def test_many_locked_attempts_are_one_update_of_their_own_values_on_postgresql():
+    """attempt_rows_update_statement: each row's values (here each its own event sequence)
+    in arrays, one UPDATE; None on SQLite, where the ORM's UPDATE writes them."""
+    from django.utils import timezone
+
+    from proctoring.attempts.update_sql import attempt_rows_update_statement
+    from tests.factories import UserFactory
+
+    exam = ExamFactory()
+    attempts = [attempt_create(exam_id=exam.pk, user_id=UserFactory().pk) for _ in range(3)]
+    moment = timezone.now()
+    rows = [
+        (attempt.pk, {"status": "declined", "modified": moment, "event_sequence": 7 + n})
+        for n, attempt in enumerate(attempts)
+    ]
+    statement = attempt_rows_update_statement(rows)
+    if connection.vendor != "postgresql":
+        assert statement is None
+        return
+    sql, params = statement
+    assert sql.startswith('UPDATE "attempts_attempt" AS t') and "UNNEST(" in sql
+    assert len(params) == 4 and params[0] == [attempt.pk for attempt in attempts]
+    assert attempt_rows_update_statement(rows[:1])[0] == sql  # one text whatever the rows
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    stored = Attempt.objects.filter(pk__in=[a.pk for a in attempts]).order_by("pk")
+    assert [(a.status, a.modified, a.event_sequence) for a in stored] == [
+        ("declined", moment, 7 + n) for n in range(3)
+    ]
