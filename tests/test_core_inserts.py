@@ -213,3 +213,68 @@ def test_a_row_with_its_key_given_is_an_insert_to_send_with_other_writes():
         id=taken + 1, attempt_id=attempt.pk, to_status="x", changed_at=now(), cause=Value("e")
     )
     assert row_insert_statement(expression) is None  # the ORM's to insert
+
+
+def test_a_batch_of_rows_goes_as_binary_arrays_on_postgresql():
+    """Several rows of a model: one array per column (the ORM's UNNEST form), each sent in
+    binary (core/pg_types.BinaryArray) on PostgreSQL."""
+    from proctoring.core.pg_types import BinaryArray
+
+    attempt = attempt_create(exam_id=ExamFactory().pk, user_id=UserFactory().pk)
+    rows = [
+        AttemptHistory(attempt_id=attempt.pk, to_status=f"b{n}", changed_at=now(), cause="b")
+        for n in range(3)
+    ]
+    sent = []
+
+    def keep(execute, sql, params, many, context):
+        sent.append(params)
+        return execute(sql, params, many, context)
+
+    events = [
+        Event(
+            type="attempt.status_changed",
+            occurred_at=now(),
+            course_id="c-b",
+            attempt_id=attempt.pk,
+            sequence=n,
+            payload={"n": n},
+        )
+        for n in range(2)
+    ]
+    with connection.execute_wrapper(keep):
+        rows_insert([rows, events])
+    stored = AttemptHistory.objects.filter(attempt=attempt, cause="b").order_by("id")
+    assert [row.to_status for row in stored] == ["b0", "b1", "b2"]
+    assert [e.payload for e in Event.objects.filter(course_id="c-b").order_by("id")] == [
+        {"n": 0},
+        {"n": 1},
+    ]
+    if on_postgresql():
+        (params,) = sent
+        assert params and all(type(param) is BinaryArray for param in params)
+
+
+def test_one_batch_alone_is_compiled_once_on_postgresql():
+    """An event alone (an exam created, say): its INSERT compiled at the first call only on
+    PostgreSQL; elsewhere bulk_create's."""
+    exam = ExamFactory()
+    inserts.inserts_clear()
+
+    def event(n):
+        return Event(
+            type="exam.changed",
+            occurred_at=now(),
+            course_id="c-alone",
+            attempt_id=None,
+            sequence=n,
+            payload={"exam_id": exam.pk, "n": n},
+        )
+
+    with mock.patch.object(inserts, "_insert_sql", wraps=inserts._insert_sql) as compile_:
+        for n in range(3):
+            rows_insert([[event(n)]])
+    assert compile_.call_count == (1 if on_postgresql() else 0)
+    stored = Event.objects.filter(course_id="c-alone").order_by("id")
+    assert [e.payload["n"] for e in stored] == [0, 1, 2]
+    assert len({e.event_id for e in stored}) == 3

@@ -49,3 +49,41 @@ def test_naive_datetimes_where_django_gives_naive_ones():
     with connection.cursor() as cursor:
         values = _read(cursor)
     assert all(value.tzinfo is None for value in values[:4])
+
+
+def test_a_binary_array_is_sent_in_binary_and_reads_back_the_same():
+    """BinaryArray: each element by psycopg's binary dumper (no escaping in Python), cast
+    by the statement to its column's type; Django's query log still renders it as text."""
+    from psycopg.adapt import PyFormat
+    from psycopg.pq import Format
+    from psycopg.types.json import Jsonb
+
+    from proctoring.attempts.statuses import AttemptStatus
+    from proctoring.core.pg_types import BinaryArray
+
+    moment = datetime.datetime(2026, 12, 7, 17, 38, 46, 420849, tzinfo=datetime.UTC)
+    columns = [
+        BinaryArray([AttemptStatus.DECLINED, "x'\"{},\\", None]),
+        BinaryArray([moment, None, moment]),
+        BinaryArray([1, 2**40, None]),
+        BinaryArray([Jsonb({"a": 1}), Jsonb([]), None]),
+        BinaryArray([None, None, None]),
+        BinaryArray([True, False, None]),
+    ]
+    casts = ["varchar[]", "timestamp with time zone[]", "bigint[]", "jsonb[]", "integer[]"]
+    sql = "SELECT " + ", ".join(f"(%s)::{cast}" for cast in [*casts, "boolean[]"])
+    with connection.cursor() as cursor:
+        dumper = cursor.cursor.adapters.get_dumper(BinaryArray, PyFormat.AUTO)
+        assert dumper.format == Format.BINARY
+        cursor.execute(sql, columns)
+        row = cursor.fetchone()
+        text = connection.ops.compose_sql(sql, columns)  # the query log's rendering
+    assert row == (
+        ["declined", "x'\"{},\\", None],
+        [moment, None, moment],
+        [1, 2**40, None],
+        ['{"a": 1}', "[]", None],  # Django reads jsonb as text (its JSONField decodes it)
+        [None, None, None],
+        [True, False, None],
+    )
+    assert "'{declined," in text

@@ -24,6 +24,7 @@ from django.db.models.constants import OnConflict
 from proctoring.attempts.models import Attempt
 from proctoring.core.compiled import params_filled, row_converted
 from proctoring.core.inserts import insert_fields, prepared_values
+from proctoring.core.pg_types import BinaryArray
 from proctoring.exams.models import Exam
 
 # Stand-ins, found again among the compiled parameters: ids in the range of every id column
@@ -206,7 +207,7 @@ def attempts_insert_new(rows: Sequence[Attempt]) -> None:
     values = [prepared_values(row, connection) for row in rows]
     if connection.vendor == "postgresql":
         sql = _insert_many_sql(connection.alias, 0)
-        params = [list(column) for column in zip(*values, strict=True)]
+        params = [BinaryArray(column) for column in zip(*values, strict=True)]
     else:
         sql = _insert_many_sql(connection.alias, len(rows))
         params = [value for row in values for value in row]

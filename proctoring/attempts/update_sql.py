@@ -21,6 +21,7 @@ from django.db import connections
 from django.db.models import Field
 
 from proctoring.attempts.models import Attempt
+from proctoring.core.pg_types import BinaryArray
 
 
 @cache
@@ -83,9 +84,8 @@ def attempt_rows_update_statement(
     if connection.vendor != "postgresql" or not rows:
         return None
     sql, fields = _rows_statement(tuple(rows[0][1]))
-    params: list[Any] = [[attempt_id for attempt_id, _ in rows]]
+    params: list[Any] = [BinaryArray(attempt_id for attempt_id, _ in rows)]
     for field in fields:
-        params.append(
-            [field.get_db_prep_save(values[field.name], connection) for _, values in rows]
-        )
+        prepare = field.get_db_prep_save
+        params.append(BinaryArray(prepare(values[field.name], connection) for _, values in rows))
     return sql, params

@@ -7,6 +7,6 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from proctoring.core.pg_types import fast_tz_loader_install
+        from proctoring.core.pg_types import pg_types_install
 
-        fast_tz_loader_install()
+        pg_types_install()

@@ -28,6 +28,8 @@ from django.db import connections
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField, signals
 from django.db.models.sql import InsertQuery
 
+from proctoring.core.pg_types import BinaryArray
+
 _AUTO = (AutoField, BigAutoField, SmallAutoField)
 # Shapes kept per process: a status change (1 history row, 1 to 3 events), a cascade's...
 MAX_SHAPES = 128
@@ -101,7 +103,7 @@ def _params(batch: _Batch, values: list[Any]) -> list[Any]:
     if not batch.by_column:
         return values
     width = len(batch.fields)
-    return [values[column::width] for column in range(width)]
+    return [BinaryArray(values[column::width]) for column in range(width)]
 
 
 def _layout(orm: list[Any], values: list[Any], width: int) -> bool | None:
@@ -195,14 +197,15 @@ def rows_insert(
     first: Sequence[tuple[str, list[Any]]] = (),
 ) -> None:
     """Insert each batch (rows of one model, in order); on PostgreSQL all of them in one
-    statement, elsewhere one ``INSERT`` per batch. Empty batches are skipped.
+    statement (one batch alone too: its ``INSERT`` compiled once, not at each call as
+    ``bulk_create`` does), elsewhere one ``INSERT`` per batch. Empty batches are skipped.
 
     ``first``: data-modifying statements (``(sql, params)``, an ``UPDATE`` say) to run before
     the inserts, in the same statement on PostgreSQL (in its ``WITH`` clause: one snapshot,
     so the inserts must not need to see what they change), one by one elsewhere."""
     batches = [batch for batch in batches if batch]
     connection = connections[using]
-    if connection.vendor != "postgresql" or not batches or (len(batches) == 1 and not first):
+    if connection.vendor != "postgresql" or not batches:
         if first:
             with connection.cursor() as cursor:
                 for first_sql, first_params in first:

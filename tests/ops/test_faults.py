@@ -246,7 +246,8 @@ from proctoring.attempts.expiry import attempts_expire
 
 def slow_after_update(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
-    if sql.startswith('UPDATE "attempts_attempt"'):
+    # The batch's UPDATE: alone (SQLite), or first in its one statement (PostgreSQL).
+    if sql.startswith(('UPDATE "attempts_attempt"', 'WITH u0 AS (UPDATE "attempts_attempt"')):
         print("updated", flush=True)
         time.sleep(0.05)
     return result
@@ -309,8 +310,9 @@ def _assert_all_timed_out_once(ids: list[int]) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_an_expiry_worker_killed_mid_batch_loses_nothing_and_the_next_run_finishes(tmp_path):
     """A separate process runs the expiry job in batches of 20 and is killed (SIGKILL) once
-    some batches have committed, most likely between a batch's UPDATE and its history rows:
-    the open batch rolls back whole, and the next run times out the rest, each attempt once."""
+    some batches have committed, most likely after a batch's UPDATE and before its commit
+    (on SQLite before its history rows; on PostgreSQL they are one statement): the open batch
+    rolls back whole, and the next run times out the rest, each attempt once."""
     ids = _overdue(ATTEMPTS)
     env = {
         **os.environ,
@@ -360,10 +362,10 @@ def test_an_expiry_worker_killed_mid_batch_loses_nothing_and_the_next_run_finish
 def test_the_expiry_jobs_connection_killed_mid_batch_rolls_the_batch_back_and_a_rerun_finishes(
     settings,
 ):
-    """The database ends the job's session (pg_terminate_backend) between its second batch's
-    UPDATE and history rows: the run fails and is recorded as failed, the first batch stays,
-    the second is rolled back whole, and the runner's next run, on a new connection, finishes
-    the work."""
+    """The database ends the job's session (pg_terminate_backend) after its second batch's
+    UPDATE (with its history rows and events, one statement) and before its commit: the run
+    fails and is recorded as failed, the first batch stays, the second is rolled back whole,
+    and the runner's next run, on a new connection, finishes the work."""
     settings.PROCTORING_EXPIRY_BATCH_SIZE = BATCH_SIZE
     ids = _overdue(3 * BATCH_SIZE)
     killer = connection.get_new_connection(connection.get_connection_params())
@@ -372,7 +374,7 @@ def test_the_expiry_jobs_connection_killed_mid_batch_rolls_the_batch_back_and_a_
 
     def terminate_after_second_update(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        if sql.startswith('UPDATE "attempts_attempt"'):
+        if sql.startswith('WITH u0 AS (UPDATE "attempts_attempt"'):  # the batch's writes
             updates.append(sql)
             if len(updates) == 2:
                 with killer.cursor() as cursor:
