@@ -20,6 +20,7 @@ their ids back: callers that need them use ``bulk_create``, or ``row_insert`` fo
 from __future__ import annotations
 
 import threading
+from functools import cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,9 @@ _shapes: dict[tuple[Any, ...], _Shape | None] = {}  # None: the ORM compiles it 
 _shapes_lock = threading.Lock()
 
 
+@cache
 def _fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
+    # Once per model: an automatic key's ``isinstance`` goes through its metaclass, in Python.
     return tuple(field for field in model._meta.concrete_fields if not isinstance(field, _AUTO))
 
 
@@ -315,3 +318,4 @@ def inserts_clear() -> None:
         _shapes.clear()
         _returning.clear()
         _keyed.clear()
+    _fields.cache_clear()
