@@ -20,9 +20,9 @@ their ids back: callers that need them use ``bulk_create``, or ``row_insert`` fo
 from __future__ import annotations
 
 import threading
-from functools import cache
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.db import connections
