@@ -76,13 +76,12 @@ def _backend_seconds() -> float | None:
     elsewhere)."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        return None
-    if not hasattr(connection, "_bench_backend_pid"):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            connection._bench_backend_pid = cursor.fetchone()[0]  # type: ignore[attr-defined]
-    return process_seconds(connection._bench_backend_pid)  # type: ignore[attr-defined]
+    from proctoring.devtools.cpu import database_process
+    from proctoring.devtools.management.commands.bench import backend_pid
+
+    connection.ensure_connection()
+    pid = database_process(backend_pid())
+    return process_seconds(pid) if pid is not None else None
 
 
 def play(handler: Any, lines: list[str], warm: int, profiler: Any = None) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from django.db.models.constants import OnConflict
 from proctoring.attempts.models import Attempt
 from proctoring.core.compiled import params_filled, row_converted
 from proctoring.core.inserts import insert_fields, prepared_values
-from proctoring.core.pg_types import BinaryArray
+from proctoring.core.pg_types import BinaryArray, array_placeholder
 from proctoring.exams.models import Exam
 
 # Stand-ins, found again among the compiled parameters: ids in the range of every id column
@@ -182,8 +182,7 @@ def _insert_many_sql(alias: str, count: int) -> str:
     qn = connection.ops.quote_name
     fields = insert_fields(Attempt)
     if connection.vendor == "postgresql":
-        # No length in an array's type (varchar[], not varchar(64)[]): nothing is cut.
-        arrays = [f"(%s)::{str(field.db_type(connection)).split('(')[0]}[]" for field in fields]
+        arrays = [array_placeholder(field, connection) for field in fields]
         rows = f"SELECT * FROM UNNEST({', '.join(arrays)})"
     else:
         row = f"({', '.join('%s' for _ in fields)})"

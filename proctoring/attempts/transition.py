@@ -200,20 +200,8 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
     if any(attempt.deadline_at is not None for attempt in first_starts):
         deadlines_changed()
     rest = [attempt for attempt in group if attempt not in first_starts]
-    if single and rest:
-        # One locked attempt: its values are known here, its UPDATE compiled once.
-        values = _plain(rest[0], fields, target, move, events_each)
-        writes.updates.append(attempt_row_update_statement(attempt_id=rest[0].pk, values=values))
-    elif rest:
-        # Locked attempts: their values are known here too; one UPDATE of them all, with the
-        # change's other writes on PostgreSQL, else the ORM's.
-        statement = attempt_rows_update_statement(
-            [(attempt.pk, _plain(attempt, fields, target, move, events_each)) for attempt in rest]
-        )
-        if statement is not None:
-            writes.updates.append(statement)
-        else:
-            Attempt.objects.filter(pk__in=[attempt.pk for attempt in rest]).update(**fields)
+    if rest:
+        _update(rest, fields, target, move, events_each, writes)
     for attempt in group:
         from_status = attempt.status
         writes.record(attempt.pk, from_status, target, move)
@@ -234,6 +222,32 @@ def _save(group: list[Attempt], target: AttemptStatus, move: Move, writes: _Writ
             writes.events += review_events(
                 attempt=attempt, moment=moment, actor_id=move.actor_id, info=move.review_info
             )
+
+
+def _update(
+    attempts: list[Attempt],
+    fields: dict[str, Any],
+    target: AttemptStatus,
+    move: Move,
+    events_each: int,
+    writes: _Writes,
+) -> None:
+    """The locked attempts' UPDATE: their values are known here, so it goes with the change's
+    other writes (one attempt: compiled once; many: one UPDATE of their own values on
+    PostgreSQL), else the ORM's UPDATE of them all with ``fields``' expressions."""
+    if len(attempts) == 1:
+        values = _plain(attempts[0], fields, target, move, events_each)
+        writes.updates.append(
+            attempt_row_update_statement(attempt_id=attempts[0].pk, values=values)
+        )
+        return
+    statement = attempt_rows_update_statement(
+        [(attempt.pk, _plain(attempt, fields, target, move, events_each)) for attempt in attempts]
+    )
+    if statement is not None:
+        writes.updates.append(statement)
+    else:
+        Attempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).update(**fields)
 
 
 def _plain(

@@ -21,7 +21,7 @@ from django.db import connections
 from django.db.models import Field
 
 from proctoring.attempts.models import Attempt
-from proctoring.core.pg_types import BinaryArray
+from proctoring.core.pg_types import BinaryArray, array_placeholder
 
 
 @cache
@@ -62,8 +62,7 @@ def _rows_statement(names: tuple[str, ...]) -> tuple[str, tuple[Field[Any, Any],
     )
     assert len(fields) == len(names), names  # concrete columns only
     every = (pk, *fields)
-    # No length in an array's type (varchar[], not varchar(64)[]): nothing is cut.
-    arrays = ", ".join(f"(%s)::{str(f.db_type(connection)).split('(')[0]}[]" for f in every)
+    arrays = ", ".join(array_placeholder(field, connection) for field in every)
     columns = ", ".join(qn(str(field.column)) for field in every)
     assignments = ", ".join(f"{qn(str(f.column))} = v.{qn(str(f.column))}" for f in fields)
     key = qn(str(pk.column))

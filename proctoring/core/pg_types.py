@@ -45,6 +45,12 @@ class BinaryArray(list[Any]):
     """A list of values sent to PostgreSQL as a binary array (one column of a batch)."""
 
 
+def array_placeholder(field: Any, connection: Any) -> str:
+    """The placeholder of one column's array of values, cast to the column's type without its
+    length (``varchar[]``, not ``varchar(64)[]``: nothing is cut), as the ORM's ``UNNEST``."""
+    return f"(%s)::{str(field.db_type(connection)).split('(')[0]}[]"
+
+
 def fast_tz_loader(zone: tzinfo | None) -> type[Loader] | None:
     """A text loader of ``timestamptz`` parsing in C and giving its values the time zone
     ``zone`` (none: naive values), as Django's loader of that zone does; None without the C
