@@ -14,8 +14,9 @@ Every other case goes to the DRF view, which answers as before: an identity to m
 (a first request, changed claims), an inactive user, a refused or malformed token, an API key
 or a session, someone else's or an unknown attempt, a browser asking for HTML, a query string,
 and a start with a body (its access code is validated by the view's serializer). The lean
-path's answers, the action's refusals included, are built by the view itself (its exception
-handler, its content negotiation and headers), so they are the DRF view's answers.
+path's refusals are built by the view itself (its exception handler, its content negotiation
+and headers), so they are the DRF view's answers; its 200 is the poll's lean answer (the body
+by DRF's JSON renderer, the headers DRF's view gives it), which tests hold equal to the view's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from proctoring.attempts import actions
@@ -77,15 +78,31 @@ def attempt_act_lean(
         auth_cache.forget(secret_key("jwt", token))
         return None
     except Exception as exc:  # the view's exception handler answers, as in DRF's dispatch
-        return _answer(view, request, attempt_id, confirmed[0] if confirmed else None, exc)
-    return _answer(view, request, attempt_id, attempt.user_id, render(attempt))
+        return _refusal(view, request, attempt_id, confirmed[0] if confirmed else None, exc)
+    return _done(view, request, attempt.user_id, render(attempt))
 
 
-def _answer(
-    view: APIView, request: HttpRequest, attempt_id: int, user_id: int | None, outcome: Any
+_renderer = JSONRenderer()
+
+
+def _done(view: APIView, request: HttpRequest, user_id: int, body: Any) -> HttpResponse:
+    """The action's answer when it succeeded: the DRF view's 200, its body rendered as DRF's
+    JSON renderer renders it and the headers its ``finalize_response`` gives a JSON answer
+    (``Allow``, ``Vary``), without building DRF's request and negotiating again: the lean
+    path only takes requests that accept JSON."""
+    # The request log names the caller; only its id is known, and only its id is read.
+    request.user = loaded_instance(user_model(), {"id": user_id, "is_active": True})
+    response = HttpResponse(_renderer.render(body), content_type="application/json")
+    response["Vary"] = "Accept"
+    response["Allow"] = ", ".join(view.allowed_methods)
+    return response
+
+
+def _refusal(
+    view: APIView, request: HttpRequest, attempt_id: int, user_id: int | None, exc: Exception
 ) -> HttpResponse:
-    """The DRF view's answer: ``outcome`` (the body, or the exception the action raised) made
-    into a response by the view's own exception handler, content negotiation and headers."""
+    """The DRF view's answer to the exception the action raised: made by the view's own
+    exception handler, content negotiation and headers."""
     kwargs = {"attempt_id": attempt_id}
     view.args, view.kwargs = (), kwargs
     drf_request = view.initialize_request(request, **kwargs)
@@ -97,9 +114,6 @@ def _answer(
     view.format_kwarg = view.get_format_suffix(**kwargs)
     renderer, media_type = view.perform_content_negotiation(drf_request)
     drf_request.accepted_renderer, drf_request.accepted_media_type = renderer, media_type
-    if isinstance(outcome, Exception):
-        response = view.handle_exception(outcome)
-    else:
-        response = Response(outcome)
+    response = view.handle_exception(exc)
     answer: HttpResponse = view.finalize_response(drf_request, response, **kwargs)
     return answer
