@@ -44,6 +44,12 @@ from proctoring import api
 from proctoring.attempts.models import Attempt
 from proctoring.attempts.statuses import AttemptStatus
 from proctoring.devtools.bench_floor import FLOOR_GOAL, floors_measure, statement_kind
+from proctoring.devtools.bench_replay import (
+    Recording,
+    database_copy,
+    replay_measure,
+    statements_record,
+)
 from proctoring.devtools.cpu import ServerCpu
 from proctoring.outbox.delivery import outbox_deliver
 
@@ -86,6 +92,7 @@ class OperationStats:
     emails_sent: int = 0
     cpu_seconds: float = 0.0  # this process's, in the calls
     server_cpu: ServerCpu = field(default_factory=lambda: ServerCpu(backend_pid))
+    recording: Recording | None = None  # the replay's (PostgreSQL), told of each call
 
     def measure(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Call ``call`` once, recording its wall time, this process's CPU in it and the SQL
@@ -94,12 +101,17 @@ class OperationStats:
         # The query log keeps its last 9000 entries only; CaptureQueriesContext counts by its
         # length, so empty it first or the counts drop to 0 once it is full.
         reset_queries()
+        recording = self.recording
+        if recording is not None:
+            recording.call_begin(self.name, len(self.seconds))
         with CaptureQueriesContext(connection) as captured:
             cpu_started = time.process_time()
             started = time.perf_counter()
             result = call(*args, **kwargs)
             elapsed = time.perf_counter() - started
             self.cpu_seconds += time.process_time() - cpu_started
+        if recording is not None:
+            recording.call_end()
         self.seconds.append(elapsed)
         self.queries.append(len(captured.captured_queries))
         self.data_queries.append(
@@ -369,8 +381,39 @@ class Workload:
             )
 
 
-def _with_floors(stats: dict[str, OperationStats]) -> dict[str, dict[str, Any]]:
-    """Each operation's report, with its floor side by side and the ratio to it."""
+@contextmanager
+def _replay_copy() -> Iterator[str | None]:
+    """On PostgreSQL, a copy of the bench database for the replay (``bench_replay``), dropped
+    afterwards; None elsewhere."""
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    with database_copy(connection) as name:
+        yield name
+
+
+@contextmanager
+def _recorded(workload: Workload, record: bool) -> Iterator[Recording | None]:
+    """When ``record``, every statement of the block recorded, and the workload's calls told
+    to it (``bench_replay``); else None."""
+    if not record:
+        yield None
+        return
+    with statements_record(connection) as recording:
+        for stats in workload.stats.values():
+            stats.recording = recording
+        try:
+            yield recording
+        finally:
+            for stats in workload.stats.values():
+                stats.recording = None
+
+
+def _with_floors(
+    stats: dict[str, OperationStats], replays: dict[str, dict[str, Any]] | None
+) -> dict[str, dict[str, Any]]:
+    """Each operation's report, with its floor side by side and the ratio to it, and its
+    replay's (PostgreSQL; else None)."""
     floors = floors_measure(
         {
             name: (FLOOR_SHAPES.get(name, stats[name].shape()), len(stats[name].seconds))
@@ -385,8 +428,18 @@ def _with_floors(stats: dict[str, OperationStats]) -> dict[str, dict[str, Any]]:
         row["floor"] = floor
         row["ratio_to_floor"] = round(ratio, 2)
         row["floor_goal_met"] = ratio <= FLOOR_GOAL
+        replay = replays.get(name) if replays is not None else None
+        row["replay"] = replay
+        row["ratio_to_replay"] = _ratio(row["mean_ms"], replay)
+        row["replay_over_floor"] = _ratio(replay["mean_ms"], floor) if replay else None
         reports[name] = row
     return reports
+
+
+def _ratio(mean_ms: float, other: dict[str, Any] | None) -> float | None:
+    if other is None:
+        return None
+    return round(mean_ms / other["mean_ms"], 2) if other["mean_ms"] else 0.0
 
 
 class Command(BaseCommand):
@@ -425,15 +478,21 @@ class Command(BaseCommand):
         prefix: str = options["prefix"] or f"bench-{uuid.uuid4().hex[:12]}"
         workload = Workload(prefix=prefix, learners=learners, exams=exams, keep_sql=options["sql"])
 
-        connection.ensure_connection()
-        with (
-            override_settings(EMAIL_BACKEND=LOCMEM_EMAIL_BACKEND),
-            _quiet_proctoring_log(options["verbosity"] < 2),
-            _statements_logged_as_written(),
-        ):
-            started = time.perf_counter()
-            workload.run()
-            wall = time.perf_counter() - started
+        with _replay_copy() as copy:  # PostgreSQL: the database as the workload finds it
+            connection.ensure_connection()
+            with (
+                override_settings(EMAIL_BACKEND=LOCMEM_EMAIL_BACKEND),
+                _quiet_proctoring_log(options["verbosity"] < 2),
+                _statements_logged_as_written(),
+                _recorded(workload, copy is not None) as recording,
+            ):
+                started = time.perf_counter()
+                workload.run()
+                wall = time.perf_counter() - started
+            replays = None
+            if copy is not None and recording is not None:
+                replays = replay_measure(connection, copy, recording)
+            operations = _with_floors(workload.stats, replays)
 
         document = {
             "benchmark": "proctoring.api",
@@ -449,7 +508,7 @@ class Command(BaseCommand):
                 "course_prefix": f"course-v1:{prefix}+",
                 "wall_seconds": round(wall, 3),
             },
-            "operations": _with_floors(workload.stats),
+            "operations": operations,
             "notes": [
                 "queries_per_op counts every statement Django logs for the call, the BEGIN and "
                 "COMMIT of each transaction included (on both databases); data_queries_per_op "
@@ -468,6 +527,15 @@ class Command(BaseCommand):
                 "process (Python, the driver; SQLite's work too) and of the PostgreSQL server "
                 "process serving the connection when it runs on this machine (else null), "
                 "read from /proc in clock ticks: a sum over the calls, not one call's.",
+                "replay (PostgreSQL only; null on SQLite): the very statements the "
+                "operation's calls sent, with their parameters and in their transactions, "
+                "sent again with psycopg alone, no Django, to a copy of the bench database "
+                "taken before the workload, so that each finds the rows and sequence values "
+                "its original found (devtools/bench_replay.py). ratio_to_replay = mean_ms / "
+                "the replay's: what Django and the service's Python add to the statements; "
+                "replay_over_floor = the replay's mean_ms / the floor's: what the real "
+                f"statements cost beyond the scratch floor's (above {FLOOR_GOAL:g}, no Python "
+                "running them meets the floor's goal).",
             ],
         }
         write_report(document, output=options["output"], stdout=self.stdout)
