@@ -200,3 +200,147 @@ def test_the_server_process_of_djangos_connection_is_found_on_postgresql():
         assert pid is not None and database_process(pid) == pid  # the server on this machine
     else:
         assert pid is None
+
+
+def _copies_left(connection):
+    """The databases named as copies of the connection's database (bench_replay.copy_name)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+            [connection.settings_dict["NAME"][:40] + "_replay_"],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_each_operation_is_replayed_on_postgresql_only(report):
+    """PostgreSQL: each operation's statements replayed with psycopg alone on a copy of the
+    database (its calls as many as the operation's), the copy dropped afterwards; SQLite: no
+    replay."""
+    from django.db import connection
+
+    for name, row in report["operations"].items():
+        replay = row["replay"]
+        if not on_postgresql():
+            assert replay is None and row["ratio_to_replay"] is None, name
+            assert row["replay_over_floor"] is None, name
+            continue
+        assert replay["calls"] == row["count"], name
+        assert replay["mean_ms"] > 0, name
+        assert row["ratio_to_replay"] > 0 and row["replay_over_floor"] > 0, name
+        assert round(replay["mean_ms"] / row["floor"]["mean_ms"], 2) == row["replay_over_floor"]
+        assert _is_number(replay["cpu_ms"]["process"]) and replay["cpu_ms"]["process"] >= 0
+        assert _is_number(replay["cpu_ms"]["database"]) and replay["cpu_ms"]["database"] >= 0
+    assert any("replay (PostgreSQL only" in note for note in report["notes"])
+    if on_postgresql():
+        assert _copies_left(connection) == []
+
+
+class _Undone(Exception):
+    pass
+
+
+PROBE = "bench_replay_probe"
+
+
+@pytest.fixture
+def probe_table(transactional_db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {PROBE} (id serial PRIMARY KEY, note text UNIQUE)")
+    yield PROBE
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PROBE}")
+
+
+def _probe_insert(note):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {PROBE} (note) VALUES (%s) RETURNING id", [note])
+        return cursor.fetchone()[0]
+
+
+def _probe_rows(cursor):
+    cursor.execute(f"SELECT id, note FROM {PROBE} ORDER BY id")
+    return [tuple(row) for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="the replay runs on PostgreSQL only")
+def test_a_recording_is_replayed_in_its_transactions_on_a_copy(probe_table):
+    """Statements recorded from Django's connection, replayed with psycopg on a copy taken
+    before them: a transaction rolled back (and a savepoint's) is rolled back in the replay
+    too, a failed statement fails there too, and every row committed is there with the id
+    its original got; replayed once more, a statement fails: a CommandError names its call."""
+    from contextlib import suppress
+
+    from django.core.management.base import CommandError
+    from django.db import IntegrityError, connection, transaction
+
+    from proctoring.devtools.bench_replay import (
+        BEGIN,
+        COMMIT,
+        ROLLBACK,
+        database_copy,
+        events_replay,
+        replay_connect,
+        statements_record,
+    )
+
+    with database_copy(connection) as copy:
+        with statements_record(connection) as recording:
+            recording.call_begin("probe", 0)
+            _probe_insert("autocommitted")
+            with suppress(_Undone), transaction.atomic():
+                _probe_insert("rolled back")
+                raise _Undone
+            with transaction.atomic():
+                _probe_insert("committed")
+                with suppress(IntegrityError), transaction.atomic():
+                    _probe_insert("committed")  # a duplicate: fails, in its savepoint
+                with suppress(_Undone), transaction.atomic():
+                    _probe_insert("savepoint rolled back")
+                    raise _Undone
+            recording.call_end()
+            _probe_insert("unmeasured")
+        kinds = [event[0] for event in recording.events]
+        assert kinds.count(BEGIN) == 2 and kinds.count(COMMIT) == kinds.count(ROLLBACK) == 1
+        assert any(event[2].startswith("ROLLBACK TO SAVEPOINT") for event in recording.events)
+        assert [event[4] for event in recording.events].count(False) == 1  # the duplicate
+        assert recording.events[-1][1] is None  # the unmeasured insert: no call
+
+        with connection.cursor() as cursor:
+            original = _probe_rows(cursor)
+        assert original == [(1, "autocommitted"), (3, "committed"), (6, "unmeasured")]
+        with replay_connect(connection, copy) as raw:
+            assert _probe_rows(raw.cursor()) == []  # the copy: the table as it was
+            measured = events_replay(raw, recording.events)
+            assert _probe_rows(raw.cursor()) == original
+            assert list(measured) == ["probe"] and measured["probe"]["calls"] == 1
+            assert measured["probe"]["mean_ms"] > 0
+            with pytest.raises(
+                CommandError,
+                match=r"probe \(call 0\) failed at recorded event 3, the statement INSERT INTO",
+            ):
+                events_replay(raw, recording.events)  # "autocommitted" is there now
+    assert _copies_left(connection) == []
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="the replay runs on PostgreSQL only")
+def test_the_copy_fails_clearly_when_another_session_is_on_the_database(transactional_db):
+    """PostgreSQL copies a database no other session is connected to (it waits 5 s first)."""
+    import psycopg
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    from proctoring.devtools.bench_replay import database_copy
+
+    params = connection.get_connection_params()
+    keep = ("dbname", "user", "password", "host", "port")
+    with (
+        psycopg.connect(**{k: v for k, v in params.items() if k in keep}),
+        pytest.raises(CommandError, match="other sessions are connected"),
+        database_copy(connection),
+    ):
+        pass
+    assert _copies_left(connection) == []
