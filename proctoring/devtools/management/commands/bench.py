@@ -15,6 +15,10 @@ measures a submission of an attempt taken as proctored followed by the outbox's 
 that tells the credit service and sends its email (to Django's in-memory backend).
 ``staff_list_page`` is a page of course staff's list of the main course's attempts
 (``get_course_attempt_page``, 50 rows a page, the pages in turn).
+
+Each operation is reported beside its floor (``bench_floor``) and, on PostgreSQL, its replay
+(``bench_replay``: the workload's own statements sent again with psycopg alone, to a copy of
+the database taken before the workload).
 """
 
 from __future__ import annotations
