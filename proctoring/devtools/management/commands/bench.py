@@ -446,6 +446,57 @@ def _ratio(mean_ms: float, other: dict[str, Any] | None) -> float | None:
     return round(mean_ms / other["mean_ms"], 2) if other["mean_ms"] else 0.0
 
 
+def _measure(workload: Workload, *, quiet: bool) -> tuple[float, dict[str, dict[str, Any]]]:
+    """Run the workload; its wall seconds and each operation's report, beside its floor and,
+    on PostgreSQL, its replay."""
+    with _replay_copy() as copy:  # PostgreSQL: the database as the workload finds it
+        connection.ensure_connection()
+        with (
+            override_settings(EMAIL_BACKEND=LOCMEM_EMAIL_BACKEND),
+            _quiet_proctoring_log(quiet),
+            _statements_logged_as_written(),
+            _recorded(workload, copy is not None) as recording,
+        ):
+            started = time.perf_counter()
+            workload.run()
+            wall = time.perf_counter() - started
+        replays = None
+        if copy is not None and recording is not None:
+            replays = replay_measure(connection, copy, recording)
+        return wall, _with_floors(workload.stats, replays)
+
+
+# The document's notes: what its figures are.
+NOTES = (
+    "queries_per_op counts every statement Django logs for the call, the BEGIN and "
+    "COMMIT of each transaction included (on both databases); data_queries_per_op "
+    "leaves out BEGIN, COMMIT, ROLLBACK and savepoints.",
+    "start, submit, verify, reject and decline_cascade_10 run on attempts not taken "
+    "as proctored: the transition alone. submit_with_email is a submission and the "
+    "outbox's delivery pass that tells the credit service and sends the email.",
+    "ops_per_second is count / time spent in the calls, one call at a time.",
+    "Statements are counted from Django's query log, which keeps them as written "
+    "(their parameters not rendered into them: a cost of the measure only).",
+    "floor: the operation's usual statements by kind (shape), run as many times "
+    "with the database's own driver on a scratch table, no Django "
+    f"(devtools/bench_floor.py); ratio_to_floor = mean_ms / the floor's, goal "
+    f"{FLOOR_GOAL:g} at most.",
+    "cpu_ms (the operation's and its floor's): the mean CPU per call of this "
+    "process (Python, the driver; SQLite's work too) and of the PostgreSQL server "
+    "process serving the connection when it runs on this machine (else null), "
+    "read from /proc in clock ticks: a sum over the calls, not one call's.",
+    "replay (PostgreSQL only; null on SQLite): the very statements the "
+    "operation's calls sent, with their parameters and in their transactions, "
+    "sent again with psycopg alone, no Django, to a copy of the bench database "
+    "taken before the workload, so that each finds the rows and sequence values "
+    "its original found (devtools/bench_replay.py). ratio_to_replay = mean_ms / "
+    "the replay's: what Django and the service's Python add to the statements; "
+    "replay_over_floor = the replay's mean_ms / the floor's: what the real "
+    f"statements cost beyond the scratch floor's (above {FLOOR_GOAL:g}, no Python "
+    "running them meets the floor's goal).",
+)
+
+
 class Command(BaseCommand):
     help = (
         "Run a fixed workload through proctoring.api on the configured database and print, "
@@ -482,21 +533,7 @@ class Command(BaseCommand):
         prefix: str = options["prefix"] or f"bench-{uuid.uuid4().hex[:12]}"
         workload = Workload(prefix=prefix, learners=learners, exams=exams, keep_sql=options["sql"])
 
-        with _replay_copy() as copy:  # PostgreSQL: the database as the workload finds it
-            connection.ensure_connection()
-            with (
-                override_settings(EMAIL_BACKEND=LOCMEM_EMAIL_BACKEND),
-                _quiet_proctoring_log(options["verbosity"] < 2),
-                _statements_logged_as_written(),
-                _recorded(workload, copy is not None) as recording,
-            ):
-                started = time.perf_counter()
-                workload.run()
-                wall = time.perf_counter() - started
-            replays = None
-            if copy is not None and recording is not None:
-                replays = replay_measure(connection, copy, recording)
-            operations = _with_floors(workload.stats, replays)
+        wall, operations = _measure(workload, quiet=options["verbosity"] < 2)
 
         document = {
             "benchmark": "proctoring.api",
@@ -513,33 +550,6 @@ class Command(BaseCommand):
                 "wall_seconds": round(wall, 3),
             },
             "operations": operations,
-            "notes": [
-                "queries_per_op counts every statement Django logs for the call, the BEGIN and "
-                "COMMIT of each transaction included (on both databases); data_queries_per_op "
-                "leaves out BEGIN, COMMIT, ROLLBACK and savepoints.",
-                "start, submit, verify, reject and decline_cascade_10 run on attempts not taken "
-                "as proctored: the transition alone. submit_with_email is a submission and the "
-                "outbox's delivery pass that tells the credit service and sends the email.",
-                "ops_per_second is count / time spent in the calls, one call at a time.",
-                "Statements are counted from Django's query log, which keeps them as written "
-                "(their parameters not rendered into them: a cost of the measure only).",
-                "floor: the operation's usual statements by kind (shape), run as many times "
-                "with the database's own driver on a scratch table, no Django "
-                f"(devtools/bench_floor.py); ratio_to_floor = mean_ms / the floor's, goal "
-                f"{FLOOR_GOAL:g} at most.",
-                "cpu_ms (the operation's and its floor's): the mean CPU per call of this "
-                "process (Python, the driver; SQLite's work too) and of the PostgreSQL server "
-                "process serving the connection when it runs on this machine (else null), "
-                "read from /proc in clock ticks: a sum over the calls, not one call's.",
-                "replay (PostgreSQL only; null on SQLite): the very statements the "
-                "operation's calls sent, with their parameters and in their transactions, "
-                "sent again with psycopg alone, no Django, to a copy of the bench database "
-                "taken before the workload, so that each finds the rows and sequence values "
-                "its original found (devtools/bench_replay.py). ratio_to_replay = mean_ms / "
-                "the replay's: what Django and the service's Python add to the statements; "
-                "replay_over_floor = the replay's mean_ms / the floor's: what the real "
-                f"statements cost beyond the scratch floor's (above {FLOOR_GOAL:g}, no Python "
-                "running them meets the floor's goal).",
-            ],
+            "notes": list(NOTES),
         }
         write_report(document, output=options["output"], stdout=self.stdout)
