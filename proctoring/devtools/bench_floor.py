@@ -42,17 +42,26 @@ def statement_kind(sql: str) -> str:
     return word
 
 
+def psycopg_connect(connection: Any, dbname: str | None = None) -> Any:
+    """A psycopg connection in autocommit mode as Django's ``connection`` user, to its
+    database or to ``dbname``: its address and credentials only, none of Django's options."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    keep = ("dbname", "user", "password", "host", "port")
+    found = {k: v for k, v in params.items() if k in keep}
+    if dbname is not None:
+        found["dbname"] = dbname
+    return psycopg.connect(**found, autocommit=True)
+
+
 @contextmanager
 def _raw_connection() -> Iterator[Any]:
     """A connection of the database's own driver to the bench database, in autocommit mode
     (the shape says where transactions begin and end)."""
     raw: Any
     if connection.vendor == "postgresql":
-        import psycopg
-
-        params = connection.get_connection_params()
-        keep = ("dbname", "user", "password", "host", "port")
-        raw = psycopg.connect(**{k: v for k, v in params.items() if k in keep}, autocommit=True)
+        raw = psycopg_connect(connection)
     else:
         raw = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
         raw.execute("PRAGMA journal_mode=WAL")

@@ -47,6 +47,7 @@ from psycopg import sql
 from psycopg.types.array import ListBinaryDumper
 
 from proctoring.core.pg_types import TIMESTAMPTZ, BinaryArray, fast_tz_loader
+from proctoring.devtools.bench_floor import psycopg_connect
 from proctoring.devtools.cpu import ServerCpu
 
 # What a recorded event is (its first field).
@@ -140,11 +141,8 @@ def statements_record(connection: BaseDatabaseWrapper) -> Iterator[Recording]:
 
 def _admin_connect(connection: BaseDatabaseWrapper) -> psycopg.Connection[Any]:
     """An autocommit connection to the server's ``postgres`` database, as Django's user."""
-    params = connection.get_connection_params()
-    keep = ("user", "password", "host", "port")
-    return psycopg.connect(
-        dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if k in keep}
-    )
+    admin: psycopg.Connection[Any] = psycopg_connect(connection, dbname="postgres")
+    return admin
 
 
 def copy_name(source: str) -> str:

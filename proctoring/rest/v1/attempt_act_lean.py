@@ -25,14 +25,18 @@ from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from proctoring.attempts import actions
-from proctoring.attempts.poll_read import loaded_instance
 from proctoring.rest.auth_cache import auth_cache, secret_key
 from proctoring.rest.v1.access import gate_action
-from proctoring.rest.v1.attempt_poll import JSON_ACCEPTS, bearer_token, token_viewer, user_model
+from proctoring.rest.v1.attempt_poll import (
+    JSON_ACCEPTS,
+    bearer_token,
+    caller_known,
+    lean_answer,
+    token_viewer,
+)
 
 
 def _lean_request(request: HttpRequest, action: str) -> bool:
@@ -82,20 +86,11 @@ def attempt_act_lean(
     return _done(view, request, attempt.user_id, render(attempt))
 
 
-_renderer = JSONRenderer()
-
-
 def _done(view: APIView, request: HttpRequest, user_id: int, body: Any) -> HttpResponse:
-    """The action's answer when it succeeded: the DRF view's 200, its body rendered as DRF's
-    JSON renderer renders it and the headers its ``finalize_response`` gives a JSON answer
-    (``Allow``, ``Vary``), without building DRF's request and negotiating again: the lean
-    path only takes requests that accept JSON."""
-    # The request log names the caller; only its id is known, and only its id is read.
-    request.user = loaded_instance(user_model(), {"id": user_id, "is_active": True})
-    response = HttpResponse(_renderer.render(body), content_type="application/json")
-    response["Vary"] = "Accept"
-    response["Allow"] = ", ".join(view.allowed_methods)
-    return response
+    """The action's answer when it succeeded: the DRF view's 200, as the poll's lean path
+    gives it (``lean_answer``), without building DRF's request and negotiating again: the
+    lean path only takes requests that accept JSON."""
+    return lean_answer(request, user_id=user_id, body=body, allow=", ".join(view.allowed_methods))
 
 
 def _refusal(
@@ -109,8 +104,7 @@ def _refusal(
     view.request = drf_request
     view.headers = view.default_response_headers
     if user_id is not None:
-        # The request log names the caller; only its id is known, and only its id is read.
-        drf_request.user = loaded_instance(user_model(), {"id": user_id, "is_active": True})
+        caller_known(drf_request, user_id)
     view.format_kwarg = view.get_format_suffix(**kwargs)
     renderer, media_type = view.perform_content_negotiation(drf_request)
     drf_request.accepted_renderer, drf_request.accepted_media_type = renderer, media_type

@@ -92,9 +92,20 @@ def attempt_poll_lean(request: HttpRequest, attempt_id: int, render: Any) -> Htt
         return None
     if attempt is None or viewer_id != attempt.user_id:
         return None  # staff reading a learner's attempt, or a refusal: the DRF view decides
-    # The request log names the caller; only its id is known, and only its id is read.
-    request.user = loaded_instance(user_model(), {"id": attempt.user_id, "is_active": True})
-    response = HttpResponse(_renderer.render(render(attempt)), content_type="application/json")
+    return lean_answer(request, user_id=attempt.user_id, body=render(attempt), allow=ALLOW)
+
+
+def caller_known(request: HttpRequest, user_id: int) -> None:
+    """The request's user, for the request log, which names the caller: only its id is known,
+    and only its id is read."""
+    request.user = loaded_instance(user_model(), {"id": user_id, "is_active": True})
+
+
+def lean_answer(request: HttpRequest, *, user_id: int, body: Any, allow: str) -> HttpResponse:
+    """A lean path's 200 as the DRF view gives it to a request accepting JSON: the body by
+    DRF's JSON renderer, the view's ``Allow`` and ``Vary``; the caller ``user_id``."""
+    caller_known(request, user_id)
+    response = HttpResponse(_renderer.render(body), content_type="application/json")
     response["Vary"] = "Accept"
-    response["Allow"] = ALLOW
+    response["Allow"] = allow
     return response
